@@ -1,0 +1,179 @@
+"""The scoping policy: one place answers "may this user do X to this object?" (`user_can`) and
+"which objects may they see?" (`scope_for`).
+
+Rules (DOMAIN §8):
+- `office`, `leader` and `discipline` see everything located in their organization's region and its
+  sub-regions; only `office` writes inspections, plans and tasks there.
+- unit roles (`unit_staff`, `unit_head`, `acceptor`) see a task when their organization or one of
+  its sub-units is party to it: implementing, lead, cooperating or acceptance unit (or responsible
+  for one of its measures); they see the inspections and plans of those tasks.
+- `admin` manages users and organizations of its region; it sees no tasks.
+- superusers see and do everything.
+Hidden and missing objects are indistinguishable: views answer 404 for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from .models import REGION_WIDE_ROLES, UNIT_ROLES, Organization, Region, Role, User
+
+M = TypeVar("M", bound=Model)
+
+VIEW = "view"
+CHANGE = "change"
+CREATE = "create"
+DELETE = "delete"
+IMPORT = "import"
+MANAGE = "manage"
+
+
+def user_has_role(user: Any, *roles: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(set(user.role_codes) & set(roles))
+
+
+def user_region(user: Any) -> Region | None:
+    org = getattr(user, "organization", None)
+    return org.region if org is not None else None
+
+
+def _region_prefix(user: Any) -> str | None:
+    region = user_region(user)
+    return region.path if region is not None else None
+
+
+def _org_prefix(user: Any) -> str | None:
+    org = getattr(user, "organization", None)
+    return org.path if org is not None else None
+
+
+def is_region_wide(user: Any) -> bool:
+    return user_has_role(user, *REGION_WIDE_ROLES)
+
+
+def task_party_q(org_path: str, prefix: str = "") -> Q:
+    """Tasks to which the organization at `org_path` (or a sub-unit) is party."""
+    return (
+        Q(**{f"{prefix}implementing_units__path__startswith": org_path})
+        | Q(**{f"{prefix}lead_unit__path__startswith": org_path})
+        | Q(**{f"{prefix}cooperating_units__path__startswith": org_path})
+        | Q(**{f"{prefix}acceptance_unit__path__startswith": org_path})
+        | Q(**{f"{prefix}measures__units__path__startswith": org_path})
+    )
+
+
+def _party_task_ids(org_path: str) -> QuerySet[Any]:
+    from zhenggai.rectification.models import Task
+
+    return Task.objects.filter(task_party_q(org_path)).values("pk")
+
+
+def scope_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
+    """The part of `queryset` that `user` may read. Every read of domain data starts here."""
+    from zhenggai.inspections.models import Inspection, Meeting, Plan
+    from zhenggai.rectification.models import Measure, Milestone, Task
+
+    model = queryset.model
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    region_path = _region_prefix(user)
+    org_path = _org_prefix(user)
+    region_wide = is_region_wide(user)
+    unit = user_has_role(user, *UNIT_ROLES)
+
+    if model is Organization:
+        # The directory of units is known to every signed-in user of the same region tree.
+        if region_path is None:
+            return queryset.none()
+        top = region_path.split("/")[1]
+        return queryset.filter(region__path__startswith=f"/{top}/")
+    if model is Region:
+        return queryset
+    if model is User:
+        if user_has_role(user, Role.ADMIN, Role.OFFICE) and region_path:
+            return queryset.filter(organization__region__path__startswith=region_path)
+        if org_path:
+            return queryset.filter(organization__path__startswith=org_path)
+        return queryset.filter(pk=user.pk)
+
+    if model is Task:
+        conditions = Q(pk__in=[])
+        if region_wide and region_path:
+            conditions |= Q(region__path__startswith=region_path)
+        if unit and org_path:
+            conditions |= Q(pk__in=_party_task_ids(org_path))
+        return queryset.filter(conditions)
+    if model in (Measure, Milestone):
+        return queryset.filter(task__in=scope_for(user, Task.objects.all()))
+    if model in (Inspection, Plan, Meeting):
+        field = {Inspection: "", Plan: "inspection__", Meeting: "inspection__"}[model]
+        conditions = Q(pk__in=[])
+        if region_wide and region_path:
+            conditions |= Q(**{f"{field}target_region__path__startswith": region_path})
+        if unit and org_path:
+            task_field = {Inspection: "plans__tasks__", Plan: "tasks__", Meeting: "tasks__"}[model]
+            conditions |= Q(**{f"{task_field}in": _party_task_ids(org_path)})
+        return queryset.filter(conditions).distinct()
+    return queryset.none()
+
+
+def user_can(user: Any, action: str, obj: Any) -> bool:
+    """May `user` perform `action` on `obj`? `obj` may be a model instance or, for `create`, a model class
+    or a parent object (e.g. a Plan for creating tasks in it)."""
+    from zhenggai.inspections.models import Inspection, Meeting, Plan
+    from zhenggai.rectification.models import Task
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    model = obj if isinstance(obj, type) else type(obj)
+    instance = None if isinstance(obj, type) else obj
+
+    if action == VIEW:
+        if instance is None:
+            return False
+        return scope_for(user, model._default_manager.filter(pk=instance.pk)).exists()
+
+    if model in (Organization, User):
+        if not user_has_role(user, Role.ADMIN):
+            return False
+        if instance is None:
+            return True
+        region = instance.region if model is Organization else getattr(instance.organization, "region", None)
+        return _in_user_region(user, region)
+
+    if model in (Inspection, Plan, Task, Meeting):
+        if not user_has_role(user, Role.OFFICE):
+            return False
+        if instance is None:
+            return True
+        region = {
+            Inspection: lambda o: o.target_region,
+            Plan: lambda o: o.inspection.target_region,
+            Meeting: lambda o: o.inspection.target_region,
+            Task: lambda o: o.region,
+        }[model](instance)
+        return _in_user_region(user, region)
+    return False
+
+
+def _in_user_region(user: Any, region: Region | None) -> bool:
+    prefix = _region_prefix(user)
+    return bool(prefix and region is not None and region.path.startswith(prefix))
+
+
+def get_for_user(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
+    """One object the user may read, or NotFound — the same for hidden and for missing objects."""
+    from zhenggai.core.errors import NotFound
+
+    try:
+        return scope_for(user, queryset).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise NotFound() from exc

@@ -1,0 +1,36 @@
+"""Domain errors: raised by services, rendered by views and the API in the user's language."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action. `message` is shown to the user as is."""
+
+    code = "domain_error"
+
+    def __init__(self, message: object = None, *, field: str | None = None) -> None:
+        self.message = message if message is not None else _("操作未能完成。")
+        self.field = field
+        super().__init__(str(self.message))
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+    def __init__(self, message: object = None, *, field: str | None = None) -> None:
+        super().__init__(message if message is not None else _("您没有权限执行此操作。"), field=field)
+
+
+class NotFound(DomainError):
+    """Hidden and missing objects raise the same error."""
+
+    code = "not_found"
+
+    def __init__(self, message: object = None, *, field: str | None = None) -> None:
+        super().__init__(message if message is not None else _("对象不存在或您无权查看。"), field=field)
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
