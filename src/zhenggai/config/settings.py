@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -27,7 +28,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 INSECURE_SECRET = "insecure-development-key-change-me"
 DEBUG = env_bool("ZHENGGAI_DEBUG", False)
-TESTING = env_bool("ZHENGGAI_TESTING", False)
+TESTING = env_bool("ZHENGGAI_TESTING", "pytest" in sys.modules)
 SECRET_KEY = os.environ.get("ZHENGGAI_SECRET_KEY", INSECURE_SECRET)
 # Demo mode: the local `make run` set-up (demo accounts shown on the login page, no HTTPS).
 DEMO_MODE = env_bool("ZHENGGAI_DEMO", False)
