@@ -6,10 +6,12 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from zhenggai.core.forms import StyledFormMixin
+
 from .models import Organization, Role, User
 
 
-class OrganizationForm(forms.ModelForm):
+class OrganizationForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Organization
         fields = ["name", "short_name", "kind", "parent", "region", "sort_order", "is_active"]
@@ -22,7 +24,7 @@ class OrganizationForm(forms.ModelForm):
             self.fields["region"].queryset = regions  # type: ignore[attr-defined]
 
 
-class UserForm(forms.ModelForm):
+class UserForm(StyledFormMixin, forms.ModelForm):
     roles = forms.MultipleChoiceField(
         label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=True
     )

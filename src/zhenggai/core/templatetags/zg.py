@@ -1,0 +1,95 @@
+"""Template helpers: Chinese dates, status and warning badges, the calendar fallback note."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from zhenggai.core.workdays import year_is_known
+
+register = template.Library()
+
+
+@register.filter
+def cn_date(value: Any) -> str:
+    """2025-03-03 → 2025年3月3日 (zh-hans) or 3 Mar 2025 (English)."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        return str(value)
+    if (get_language() or "zh-hans").startswith("en"):
+        return f"{value.day} {value:%b} {value.year}"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+WARNING_CLASSES = {"red": "badge-red", "yellow": "badge-yellow", "green": "badge-green"}
+
+
+@register.simple_tag
+def warning_badge(level: str | None) -> str:
+    from zhenggai.rectification.warnings import LABELS
+
+    if not level:
+        return ""
+    return format_html('<span class="badge {}" data-warning="{}">{}</span>', WARNING_CLASSES.get(level, ""), level,
+                       LABELS.get(level, level))
+
+
+STATUS_CLASSES = {
+    "not_started": "text-bg-secondary",
+    "in_progress": "text-bg-primary",
+    "acceptance_requested": "text-bg-info",
+    "in_public_notice": "text-bg-warning",
+    "closed": "text-bg-success",
+}
+
+
+@register.simple_tag
+def status_badge(task: Any) -> str:
+    return format_html('<span class="badge {}" data-status="{}">{}</span>', STATUS_CLASSES.get(task.status, ""),
+                       task.status, task.get_status_display())
+
+
+@register.simple_tag
+def calendar_note(*dates: Any) -> str:
+    """A visible note when a shown date lies in a year the working-day calendar does not know."""
+    years = sorted({d.year for d in dates if isinstance(d, dt.date) and not year_is_known(d.year)})
+    if not years:
+        return ""
+    return format_html(
+        '<span class="calendar-fallback" data-testid="calendar-fallback">{}</span>',
+        _("注：工作日历未收录 %(years)s 年，工作日按周一至周五计算。") % {"years": "、".join(map(str, years))},
+    )
+
+
+@register.simple_tag
+def sample_mark(obj: Any) -> str:
+    if getattr(obj, "is_sample", False):
+        return format_html('<span class="sample-ribbon" title="{}">{}</span>', _("演示用的示例内容，不是真实数据"),
+                           _("示例数据"))
+    return ""
+
+
+@register.filter
+def units(queryset: Any) -> str:
+    return "、".join(u.short_name or u.name for u in queryset.all()) if queryset is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced (for sort links and pagination)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    params.pop("page", None) if "page" not in changes else None
+    return "?" + params.urlencode()
