@@ -86,13 +86,15 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         ("单位", {"fields": ("organization", "title", "phone")}),
     )
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if not request.user.is_superuser:
             for name in ("is_superuser", "user_permissions", "groups"):
                 form.base_fields.pop(name, None)
             if "organization" in form.base_fields:
-                form.base_fields["organization"].queryset = scope_for(request.user, Organization.objects.all())
+                form.base_fields["organization"].queryset = scope_for(  # type: ignore[attr-defined]
+                    request.user, Organization.objects.all()
+                )
         return form
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:

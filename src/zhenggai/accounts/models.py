@@ -41,7 +41,7 @@ class TreeNode(models.Model):
         self.path = new_path
         super().save(*args, **kwargs)  # type: ignore[arg-type]
         if old_path and old_path != new_path:
-            for child in type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+            for child in type(self)._default_manager.filter(path__startswith=old_path).exclude(pk=self.pk):
                 child.path = new_path + child.path[len(old_path) :]
                 models.Model.save(child, update_fields=["path"])
 

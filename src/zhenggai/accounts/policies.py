@@ -150,7 +150,7 @@ def user_can(user: Any, action: str, obj: Any) -> bool:
     if action == VIEW:
         if instance is None:
             return False
-        return scope_for(user, model._default_manager.filter(pk=instance.pk)).exists()
+        return scope_for(user, model._default_manager.filter(pk=instance.pk)).exists()  # type: ignore[attr-defined]
 
     if model in (Organization, User):
         if not user_has_role(user, Role.ADMIN):
@@ -186,5 +186,5 @@ def get_for_user(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
 
     try:
         return scope_for(user, queryset).get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except queryset.model.DoesNotExist as exc:  # type: ignore[attr-defined]
         raise NotFound() from exc

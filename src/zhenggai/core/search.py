@@ -48,7 +48,7 @@ def search_filter(queryset: QuerySet[M], query: str, field: str = "search_text")
         from django.contrib.postgres.search import SearchQuery, SearchVector
 
         search_query = SearchQuery(" & ".join(_pg_quote(w) for w in words), config="simple", search_type="raw")
-        return queryset.annotate(_search=SearchVector(field, config="simple")).filter(_search=search_query)
+        return queryset.annotate(_search=SearchVector(field, config="simple")).filter(_search=search_query)  # type: ignore[return-value]
     condition = Q()
     for word in words:
         condition &= Q(**{f"{field}__contains": word})

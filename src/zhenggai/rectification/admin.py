@@ -16,8 +16,8 @@ from .models import Measure, Milestone, Task
 class MeasureInline(admin.TabularInline):
     model = Measure
     extra = 0
-    fields = ["number", "text", "deadline", "deadline_kind"]
-    readonly_fields = fields
+    fields = ("number", "text", "deadline", "deadline_kind")
+    readonly_fields = ("number", "text", "deadline", "deadline_kind")
 
 
 @admin.register(Task)
@@ -26,7 +26,7 @@ class TaskAdmin(admin.ModelAdmin):
     list_filter = ["status", "deadline_kind", "category", "due_year"]
     search_fields = ["title", "goal"]
     inlines = [MeasureInline]
-    readonly_fields = [f.name for f in Task._meta.fields] + ["implementing_units", "cooperating_units"]
+    readonly_fields = (*(f.name for f in Task._meta.fields), "implementing_units", "cooperating_units")
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return scope_for(request.user, super().get_queryset(request)).select_related("plan")

@@ -86,7 +86,7 @@ def task_list_for_user(user: Any, filters: TaskFilters | None = None, *, on: dt.
         qs = search_filter(qs, filters.q)
     qs = annotate_warning(qs, on)
     if filters.warning:
-        qs = qs.filter(warning=filters.warning)
+        qs = qs.filter(warning=filters.warning)  # type: ignore[misc]
     return (
         qs.select_related("plan", "plan__inspection", "lead_unit", "acceptance_unit", "measure_area")
         .prefetch_related("implementing_units")
@@ -123,14 +123,15 @@ def workbench_tasks(user: Any, *, on: dt.date | None = None) -> QuerySet[Task]:
         annotate_warning(qs, on)
         .select_related("plan", "lead_unit", "acceptance_unit")
         .prefetch_related("implementing_units")
-        .order_by("warning_rank", "deadline", "plan_id", "number")
+        .order_by("warning_rank", "deadline", "plan_id", "number")  # type: ignore[misc]
     )
 
 
 def task_counts(queryset: QuerySet[Task]) -> dict[str, int]:
     from django.db.models import Count
 
-    counts = {row["warning"]: row["n"] for row in queryset.order_by().values("warning").annotate(n=Count("pk"))}
+    rows = queryset.order_by().values("warning").annotate(n=Count("pk"))  # type: ignore[misc]
+    counts = {row["warning"]: row["n"] for row in rows}
     return {"red": counts.get("red", 0), "yellow": counts.get("yellow", 0), "green": counts.get("green", 0)}
 
 

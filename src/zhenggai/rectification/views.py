@@ -19,7 +19,14 @@ from zhenggai.inspections.models import Inspection, Plan
 
 from .forms import MeasureFormSet, TaskForm, task_data_from_forms
 from .models import Task
-from .selectors import TaskFilters, task_counts, task_detail_for_user, task_list_for_user, unit_filter_choices, workbench_tasks
+from .selectors import (
+    TaskFilters,
+    task_counts,
+    task_detail_for_user,
+    task_list_for_user,
+    unit_filter_choices,
+    workbench_tasks,
+)
 from .services import task_create, task_update
 from .warnings import today
 from .workflow import Category, DeadlineKind, TaskStatus
@@ -102,7 +109,9 @@ def task_edit(request: HttpRequest, pk: int | None = None, plan_pk: int | None =
     units = scope_for(request.user, Organization.objects.filter(is_active=True)).order_by("kind", "sort_order", "id")
     initial, measures_initial = _initial(task, plan)
     form = TaskForm(request.POST or None, initial=initial, plan=plan, units=units)
-    measures = MeasureFormSet(request.POST or None, initial=measures_initial, units=units, prefix="measures")
+    measures = MeasureFormSet(  # type: ignore[call-arg]
+        request.POST or None, initial=measures_initial, units=units, prefix="measures"
+    )
     if request.method == "POST" and form.is_valid() and measures.is_valid():
         data = task_data_from_forms(form, measures, is_sample=task.is_sample if task else False)
         if task is not None:

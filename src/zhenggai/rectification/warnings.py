@@ -54,7 +54,7 @@ def annotate_warning(queryset: QuerySet[T], on: dt.date | None = None) -> QueryS
     on = on or today()
     horizon = yellow_horizon(on)
     open_dated = Q(deadline__isnull=False) & ~Q(status__in=ACCEPTED)
-    return queryset.annotate(
+    return queryset.annotate(  # type: ignore[return-value]
         warning=Case(
             When(open_dated & Q(deadline__lt=on), then=Value(RED)),
             When(open_dated & Q(deadline__lte=horizon), then=Value(YELLOW)),
