@@ -111,14 +111,9 @@ def task_detail_for_user(user: Any, pk: int) -> Task:
 
 
 def workbench_tasks(user: Any, *, on: dt.date | None = None) -> QuerySet[Task]:
-    """The user's open tasks, red first, then yellow, then by deadline. For region-wide roles: their region's."""
+    """The user's open tasks, red first, then yellow, then by deadline: for unit roles the tasks their
+    unit is party to, for region-wide roles (office, leader, discipline) their whole region's."""
     qs = scope_for(user, Task.objects.filter(status__in=OPEN_STATUSES))
-    org = getattr(user, "organization", None)
-    if org is not None and not user.is_superuser:
-        own = Task.objects.filter(task_party_q(org.path)).values("pk")
-        mine = qs.filter(pk__in=own)
-        if mine.exists():
-            qs = mine
     return (
         annotate_warning(qs, on)
         .select_related("plan", "lead_unit", "acceptance_unit")

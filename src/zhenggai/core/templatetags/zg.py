@@ -93,3 +93,33 @@ def query_with(context: Any, **changes: Any) -> str:
             params[key] = value
     params.pop("page", None) if "page" not in changes else None
     return "?" + params.urlencode()
+
+
+@register.filter
+def widget_kind(bound_field: Any) -> str:
+    """"checkbox" for a single check box, "choices" for check boxes or radio buttons, else "input"."""
+    from django import forms
+
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+        return "choices"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    return "input"
+
+
+@register.filter
+def event_label(verb: str) -> str:
+    """A readable label for an event verb such as "task.created"."""
+    labels = {
+        "created": _("创建"), "updated": _("修改"), "imported": _("导入"), "roles_changed": _("角色变更"),
+        "demo_state_set": _("演示状态设置"),
+    }
+    objects = {
+        "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),
+        "meeting": _("研究部署"), "organization": _("单位"), "user": _("用户"),
+    }
+    head, _sep, action = verb.partition(".")
+    if head.endswith("import"):
+        return f"{_('导入')}{labels.get(action, action)}"
+    return f"{labels.get(action, action)}{objects.get(head, head)}"
