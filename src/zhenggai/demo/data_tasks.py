@@ -44,7 +44,7 @@ TASKS: list[T] = [
             M("在重大产业项目招引评审中增设生态环境影响研判环节，不符合准入要求的项目一律不引进。",
               ("区发展改革委", ENV), "2025年6月底"),
         ),
-        cooperating=(ENV, "区经济信息委"), due_date="2025-12-31", status="in_progress", finding=1,
+        cooperating=(ENV, "区经济信息委"), due_date="2025-12-31", status="closed", finding=1,
     ),
     T(
         2, 1, "water",
@@ -57,7 +57,7 @@ TASKS: list[T] = [
               ("区委组织部",), "2025年10月底"),
             M("组织各级河长对辖区河流巡河问题开展“回头看”，建立问题清单并逐项销号。", (WATER,), ILT),
         ),
-        cooperating=(ENV,), due_date="2025-12-31", status="in_progress", finding=1,
+        cooperating=(ENV,), due_date="2025-12-31", status="closed", finding=1,
     ),
     # ── 2 加强对生态文明建设的领导 ──
     T(
@@ -71,7 +71,7 @@ TASKS: list[T] = [
               (ENV,), "2025年6月底"),
             M("每年评估一次责任清单落实情况，评估结果纳入部门年度考核。", (ENV, "区委组织部"), ILT),
         ),
-        cooperating=("区司法局",), due_date="2025-12-31", status="in_progress", finding=2,
+        cooperating=("区司法局",), due_date="2025-12-31", status="closed", finding=2,
     ),
     T(
         4, 2, "village",
@@ -115,7 +115,7 @@ TASKS: list[T] = [
             M("对全区重点排污单位开展环境管理台账和自行监测专项检查，发现问题依法查处。", (ENV,), "2025年8月底"),
             M("对第三方环境监测机构开展“双随机”抽查，严厉打击监测数据造假。", ("区市场监管局", ENV), "2025年11月底"),
         ),
-        cooperating=(PARK,), status="acceptance_requested", finding=4,
+        cooperating=(PARK,), status="closed", finding=4,
     ),
     # ── 3 坚决打好污染防治攻坚战：大气 ──
     T(
@@ -153,7 +153,7 @@ TASKS: list[T] = [
             M("对园区涉挥发性有机物企业开展“一企一策”治理评估，淘汰光氧化、低温等离子等低效工艺。", (PARK,), "2025年9月底"),
             M("在园区主要点位布设挥发性有机物自动监测站，开展异味溯源排查。", (ENV,), "2025年12月底"),
         ),
-        status="in_progress", finding=7,
+        status="closed", finding=7,
     ),
     T(
         11, 3, "air",
@@ -164,7 +164,7 @@ TASKS: list[T] = [
             M("落实秸秆禁烧网格化巡查责任，重点时段加密巡查频次。", ("礼让镇", "屏锦镇"), "2025年11月底"),
             M("推进秸秆肥料化、饲料化综合利用，全年综合利用率达到90%以上。", (AGRI,), "2025年12月底"),
         ),
-        status="in_progress", finding=5,
+        status="acceptance_requested", finding=5,
     ),
     # ── 3 坚决打好污染防治攻坚战：水 ──
     T(
@@ -179,7 +179,7 @@ TASKS: list[T] = [
         ),
         cooperating=(URBAN, WATER),
         milestones=(("2025-06-30", "完成城区管网排查检测", 30), ("2025-09-30", "完成改造点位60处以上", 60)),
-        status="in_progress", finding=8,
+        status="closed", finding=8,
     ),
     T(
         13, 3, "water",
@@ -202,7 +202,7 @@ TASKS: list[T] = [
             M("督促运营单位完善工艺调控和在线监测，确保出水稳定达标。", (HOUSING,), "2025年12月底"),
             M("对超标排放行为依法立案查处。", (ENV,), "2025年12月底"),
         ),
-        cooperating=("区财政局",), status="in_progress", finding=9,
+        cooperating=("区财政局",), status="in_public_notice", finding=9,
     ),
     T(
         15, 3, "water",
@@ -213,7 +213,7 @@ TASKS: list[T] = [
             M("开展次级河流入河排污口排查溯源，“一口一档”分类整治。", (ENV,), "2025年9月底"),
             M("清理整治沿河畜禽养殖污染和生活污水直排问题。", ("袁驿镇", "新盛镇"), "2025年11月底"),
         ),
-        cooperating=(WATER, AGRI), status="in_progress", finding=10,
+        cooperating=(WATER, AGRI), status="closed", finding=10,
     ),
     T(
         16, 3, "water",
@@ -224,7 +224,7 @@ TASKS: list[T] = [
             M("在入湖支流建设生态缓冲带和前置塘，拦截面源污染。", (WATER,), "2025年11月底"),
             M("清理湖周边违规种植和散养畜禽，推广测土配方施肥。", ("双桂街道",), "2025年9月底"),
         ),
-        cooperating=(AGRI,), status="in_progress", finding=10,
+        cooperating=(AGRI,), status="closed", finding=10,
     ),
     T(
         17, 3, "water",
@@ -261,7 +261,7 @@ TASKS: list[T] = [
             M("全面排查农村生活污水处理设施运行状况，建立问题设施台账。", (AGRI,), "2025年6月底"),
             M("对闲置或运行不正常设施“一站一策”整改，配套完善收集管网。", ("福禄镇", "聚奎镇"), "2025年12月底"),
         ),
-        cooperating=("区财政局",), status="in_progress", finding=11,
+        cooperating=("区财政局",), status="closed", finding=11,
     ),
     T(
         20, 3, "village",
@@ -284,7 +284,7 @@ TASKS: list[T] = [
             M("优化村社垃圾收集点布局，补齐收集转运设施。", ("虎城镇", "七星镇"), "2025年9月底"),
             M("建立农村垃圾收运日常考核制度，集中清理沟渠河道垃圾。", (URBAN,), "2025年11月底"),
         ),
-        cooperating=("区财政局",), status="in_progress", finding=11,
+        cooperating=("区财政局",), status="closed", finding=11,
     ),
     # ── 3 坚决打好污染防治攻坚战：危险废物 ──
     T(
@@ -307,7 +307,7 @@ TASKS: list[T] = [
             M("规范基层医疗机构医疗废物暂存点建设，完善交接登记制度。", ("区卫生健康委",), "2025年6月底"),
             M("建立乡镇医疗废物定期集中收运机制。", ("区卫生健康委",), "2025年9月底"),
         ),
-        status="in_public_notice", finding=12,
+        status="closed", finding=12,
     ),
     # ── 3 坚决打好污染防治攻坚战：建筑垃圾 ──
     T(
@@ -331,7 +331,7 @@ TASKS: list[T] = [
             M("全面核查自然保护地内人类活动点位，建立问题清单。", ("区林业局",), "2025年6月底"),
             M("依法拆除违规建筑并实施生态复绿。", ("区林业局", PLANNING), "2025年12月底"),
         ),
-        cooperating=("区文化旅游委",), status="in_progress", finding=13,
+        cooperating=("区文化旅游委",), status="closed", finding=13,
     ),
     T(
         26, 4, "mountain",
@@ -367,7 +367,7 @@ TASKS: list[T] = [
             M("全面排查关闭搬迁企业遗留地块，建立疑似污染地块名单。", (ENV,), "2025年6月底"),
             M("严格建设用地准入管理，未完成调查评估的地块不得供地开发。", (PLANNING,), "2025年12月底"),
         ),
-        cooperating=("区经济信息委",), status="not_started", finding=13,
+        cooperating=("区经济信息委",), status="acceptance_requested", finding=13,
     ),
     T(
         29, 4, "mountain",
@@ -381,7 +381,7 @@ TASKS: list[T] = [
         ),
         cooperating=("区林业局", "区应急局"),
         milestones=(("2025-12-31", "完成修复面积40%以上", 40),),
-        status="not_started", finding=13,
+        status="in_progress", finding=13,
     ),
     # ── 5 深入补短板强弱项 ──
     T(
@@ -419,7 +419,7 @@ TASKS: list[T] = [
             M("对商超、集贸市场、餐饮外卖等重点领域开展塑料制品使用专项检查。", ("区市场监管局", "区商务委"), "2025年9月底"),
             M("推广可循环、易回收、可降解的替代产品，建立塑料污染治理评估机制。", ("区发展改革委",), "2025年12月底"),
         ),
-        cooperating=(URBAN,), status="in_progress", finding=12,
+        cooperating=(URBAN,), status="closed", finding=12,
     ),
     T(
         33, 5, "waste",
@@ -441,7 +441,7 @@ TASKS: list[T] = [
             M("严格夜间施工审批，对未经批准夜间施工的依法查处。", (HOUSING,), ILT),
             M("开展商业经营噪声专项整治，建立投诉快速响应机制。", (URBAN, "区公安局"), ILT),
         ),
-        due_date="2025-12-31", status="in_progress", finding=6,
+        due_date="2025-12-31", status="closed", finding=6,
     ),
     T(
         35, 5, "city",
@@ -474,6 +474,6 @@ TASKS: list[T] = [
             M("完善园区污水管网和集中处理设施，实现企业废水应收尽收。", (PARK,), "2025年12月底"),
             M("对企业废水预处理设施开展专项检查，督促超标企业限期整改。", ("区经济信息委", PARK), "2025年10月底"),
         ),
-        cooperating=(HOUSING,), status="in_progress", finding=14,
+        cooperating=(HOUSING,), status="in_public_notice", finding=14,
     ),
 ]
