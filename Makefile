@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 ASSETS := src/zhenggai/static/vendor/.built
 
-.PHONY: install assets run serve worker migrate demo test test-sqlite test-postgres test-browser lint messages clean
+.PHONY: install assets run serve worker migrate demo test test-sqlite test-postgres test-browser lint messages clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,3 +64,5 @@ messages: install
 
 clean:
 	rm -rf $(VENV) node_modules var src/zhenggai/static/vendor
+bench: install
+	$(BIN)/python bench/pages.py

@@ -1,0 +1,87 @@
+"""Page timings on the demo data: median and p95 server time and SQL query count per page.
+
+    .venv/bin/python bench/pages.py [--rounds 30]
+
+Runs against a fresh SQLite database in a temporary folder (or DATABASE_URL when set, which must be
+an empty database), loads the demo, then requests each page through Django's test client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="zhenggai-bench-")
+    os.environ.setdefault("ZHENGGAI_DATA_DIR", tmp)
+    os.environ.setdefault("ZHENGGAI_DEMO", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhenggai.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from zhenggai.accounts.models import User
+    from zhenggai.inspections.models import Plan
+    from zhenggai.rectification.models import Task
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    load_seconds = time.perf_counter() - started
+    plan = Plan.objects.order_by("id").first()
+    task = Task.objects.filter(plan=plan).order_by("number").first()
+    pages = [
+        ("office", "workbench", reverse("workbench")),
+        ("head", "workbench", reverse("workbench")),
+        ("office", "task list", reverse("task_list")),
+        ("office", "task list, search 污水", reverse("task_list") + "?q=污水"),
+        ("head", "task list by status", reverse("task_list") + "?status=in_progress"),
+        ("office", "task detail", reverse("task_detail", args=[task.pk])),
+        ("office", "plan page", reverse("plan_detail", args=[plan.pk])),
+        ("office", "inspection list", reverse("inspection_list")),
+        ("office", "organization list", reverse("organization_list")),
+        ("office", "task list export (xlsx)", reverse("task_list_export")),
+        ("office", "ledger export (xlsx)", reverse("ledger_export", args=[plan.pk])),
+    ]
+    clients: dict[str, Client] = {}
+    print(f"demo loaded in {load_seconds:.2f} s on {connection.vendor}; {args.rounds} rounds per page")
+    print(f"{'page':34} {'user':8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    for username, label, url in pages:
+        client = clients.setdefault(username, Client())
+        client.force_login(User.objects.get(username=username))
+        client.get(url)  # warm up
+        times = []
+        queries: list[str] = []
+
+        def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        for _ in range(args.rounds):
+            t0 = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        p95 = times[max(0, int(len(times) * 0.95) - 1)]
+        print(f"{label:34} {username:8} {statistics.median(times):10.1f} {p95:8.1f} {len(queries):8d}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
