@@ -66,7 +66,7 @@ def main() -> None:
         times = []
         queries: list[str] = []
 
-        def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        def count(execute, sql, params, many, context, queries=queries):  # type: ignore[no-untyped-def]
             queries.append(sql)
             return execute(sql, params, many, context)
 

@@ -7,7 +7,8 @@ Rules (DOMAIN §8):
 - unit roles (`unit_staff`, `unit_head`, `acceptor`) see a task when their organization or one of
   its sub-units is party to it: implementing, lead, cooperating or acceptance unit (or responsible
   for one of its measures); they see the inspections and plans of those tasks.
-- `admin` manages users and organizations of its region; it sees no tasks.
+- `admin` manages users and organizations of its region; it sees no tasks. The office may add and
+  edit organizations of its region too (creating units during an import).
 - superusers and the system actor (jobs, commands) see and do everything.
 Hidden and missing objects are indistinguishable: views answer 404 for both.
 """
@@ -153,7 +154,9 @@ def user_can(user: Any, action: str, obj: Any) -> bool:
         return scope_for(user, model._default_manager.filter(pk=instance.pk)).exists()  # type: ignore[attr-defined]
 
     if model in (Organization, User):
-        if not user_has_role(user, Role.ADMIN):
+        # the office may add units (e.g. while importing a plan's tasks); only `admin` manages users
+        managers = (Role.ADMIN, Role.OFFICE) if model is Organization else (Role.ADMIN,)
+        if not user_has_role(user, *managers):
             return False
         if instance is None:
             return True

@@ -18,10 +18,10 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="F2DCDB")
 
 
-def attachment_disposition(filename: str) -> str:
+def attachment_disposition(filename: str, fallback: str | None = None) -> str:
     """Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 5987)."""
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
-    ascii_name = ascii_name.replace('"', "")
+    ascii_name = fallback or filename.encode("ascii", "ignore").decode() or "download"
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
