@@ -221,3 +221,14 @@ def test_not_found_and_forbidden_pages_are_chinese(client, world):
     client.force_login(world.users.head)
     assert "对象不存在或您无权查看" in client.get(reverse("task_detail", args=[world.t_sub.pk])).content.decode()
     assert "您没有权限执行此操作" in client.get(reverse("inspection_create")).content.decode()
+
+
+def test_task_history_names_the_changed_fields(client, world):
+    from zhenggai.rectification.services import task_data_from, task_update
+
+    data = task_data_from(world.t_dept)
+    data.goal = "新的整改目标"
+    task_update(actor=world.users.office, task=world.t_dept, data=data)
+    client.force_login(world.users.office)
+    page = client.get(reverse("task_detail", args=[world.t_dept.pk])).content.decode()
+    assert "修改任务" in page and "（整改目标）" in page and "创建任务" in page

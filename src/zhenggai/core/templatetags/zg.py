@@ -123,3 +123,23 @@ def event_label(verb: str) -> str:
     if head.endswith("import"):
         return f"{_('导入')}{labels.get(action, action)}"
     return f"{labels.get(action, action)}{objects.get(head, head)}"
+
+
+@register.filter
+def changed_fields(event: Any) -> str:
+    """The labels of the fields an "updated" event changed, e.g. "整改时限、整改措施"."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    changes = (event.data or {}).get("changes") or {}
+    model = next((m for m in apps.get_models() if m._meta.model_name == event.object_type), None)
+    labels = []
+    for name in changes:
+        label = name
+        if model is not None:
+            try:
+                label = str(model._meta.get_field(name).verbose_name)
+            except FieldDoesNotExist:
+                label = {"measures": _("整改措施"), "milestones": _("阶段目标")}.get(name, name)
+        labels.append(str(label))
+    return "、".join(labels)
