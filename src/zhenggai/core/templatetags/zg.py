@@ -132,7 +132,10 @@ def changed_fields(event: Any) -> str:
     from django.core.exceptions import FieldDoesNotExist
 
     changes = (event.data or {}).get("changes") or {}
-    model = next((m for m in apps.get_models() if m._meta.model_name == event.object_type), None)
+    model = next(
+        (m for m in apps.get_models() if m._meta.model_name == event.object_type and m.__module__.startswith("zhenggai.")),
+        None,
+    )
     labels = []
     for name in changes:
         label = name
