@@ -232,3 +232,16 @@ def test_task_history_names_the_changed_fields(client, world):
     client.force_login(world.users.office)
     page = client.get(reverse("task_detail", args=[world.t_dept.pk])).content.decode()
     assert "修改任务" in page and "（整改目标）" in page and "创建任务" in page
+
+
+def test_lists_say_when_a_deadline_year_is_not_in_the_calendar(client, world):
+    import datetime as dt
+
+    from tests import factories as f
+
+    client.force_login(world.users.office)
+    page = client.get(reverse("task_list")).content.decode()
+    assert 'data-testid="calendar-fallback"' not in page  # all deadlines in 2025
+    f.task(actor=world.users.office, plan=world.plan, units=[world.dept], deadline=dt.date(2027, 12, 31))
+    page = client.get(reverse("task_list")).content.decode()
+    assert 'data-testid="calendar-fallback"' in page and "2027" in page

@@ -70,6 +70,12 @@ def calendar_note(*dates: Any) -> str:
 
 
 @register.simple_tag
+def calendar_note_for(items: Any, attribute: str = "deadline") -> str:
+    """The fallback note for a list: shown when any item's date lies in a year the calendar lacks."""
+    return calendar_note(*(getattr(item, attribute, None) for item in items))
+
+
+@register.simple_tag
 def sample_mark(obj: Any) -> str:
     if getattr(obj, "is_sample", False):
         return format_html('<span class="sample-ribbon" title="{}">{}</span>', _("演示用的示例内容，不是真实数据"),
