@@ -126,9 +126,7 @@ def event_label(verb: str) -> str:
         "meeting": _("研究部署"), "organization": _("单位"), "user": _("用户"),
     }
     head, _sep, action = verb.partition(".")
-    if head.endswith("import"):
-        return f"{_('导入')}{labels.get(action, action)}"
-    return f"{labels.get(action, action)}{objects.get(head, head)}"
+    return _("%(action)s%(object)s") % {"action": labels.get(action, action), "object": objects.get(head, head)}
 
 
 @register.filter
