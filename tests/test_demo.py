@@ -262,3 +262,15 @@ def test_deadline_from_text(text, due, expected):
 def test_deadline_from_text_refuses_unknown_text():
     with pytest.raises(ValueError):
         deadline_from_text("尽快")
+
+
+@pytest.mark.django_db
+def test_stored_warnings_match_the_rule_after_loading():
+    from zhenggai.demo.loader import load_demo
+    from zhenggai.rectification.models import Task
+    from zhenggai.rectification.warnings import warning_for
+
+    load_demo()
+    tasks = list(Task.objects.all())
+    assert all(t.warning == warning_for(t) for t in tasks)
+    assert {t.warning for t in tasks} >= {"red", "green"}

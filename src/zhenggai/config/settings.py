@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "zhenggai.inspections",
     "zhenggai.rectification",
     "zhenggai.reports",
+    "zhenggai.evidence",
+    "zhenggai.notifications",
     "zhenggai.portal",
 ]
 

@@ -304,5 +304,9 @@ def load_demo(*, stdout: Writer | None = None) -> dict[str, Any]:
         if demo_present():
             raise DemoDataExists("演示数据已经载入过（已有演示账号或梁平区整改方案），不能重复载入。")
         summary = _Loader(stdout).run()
+        from zhenggai.rectification.warnings import warnings_refresh_all
+
+        warnings_refresh_all()  # statuses were set after creation: bring the stored warnings up to date
+        summary["events"] = Event.objects.count()
     summary["seconds"] = round(time.monotonic() - started, 2)
     return summary

@@ -58,6 +58,11 @@ class Task(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rebounds", verbose_name=_("反弹自")
     )
     remarks = models.TextField(_("备注"), blank=True)
+    warning = models.CharField(_("预警"), max_length=8, default="green", db_index=True,
+                               help_text=_("red 红灯 / yellow 黄牌 / green 正常；每次变更和每日任务重新计算"))
+    warning_since = models.DateField(_("预警开始日期"), null=True, blank=True)
+    yellow_count = models.PositiveSmallIntegerField(_("黄牌次数"), default=0)
+    red_count = models.PositiveSmallIntegerField(_("红灯次数"), default=0)
     is_sample = models.BooleanField(_("示例数据"), default=False)
     search_text = models.TextField(editable=False, blank=True, default="")
     version = models.PositiveIntegerField(_("版本"), default=1)
@@ -124,3 +129,15 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.title}"
+
+
+from .loop_models import (  # noqa: E402,F401  (models of the closed loop, part of this app)
+    AcceptanceApplication,
+    AcceptanceReview,
+    DispatchRound,
+    LookBack,
+    Objection,
+    ProgressReport,
+    PublicNotice,
+    SupervisionNotice,
+)

@@ -19,6 +19,7 @@ from zhenggai.core.search import search_document
 from zhenggai.inspections.models import MeasureArea, Plan
 
 from .models import Measure, Milestone, Task
+from .warnings import task_warning_refresh, warning_set_initial
 from .workflow import DeadlineKind
 
 TASK_FIELDS = (
@@ -150,9 +151,10 @@ def task_create(*, actor: Any, plan: Plan, data: TaskData, verb: str = "task.cre
             raise ValidationFailed(_("该方案中已有序号为 %(n)s 的任务。") % {"n": data.number}, field="number")
         task = Task(plan=plan)
         _apply(task, data, plan)
+        warning_set_initial(task)
         task.save()
         _write_children(task, data)
-        event_record(actor=actor, verb=verb, obj=task, data={"after": _snapshot(task)})
+        event_record(actor=actor, verb=verb, obj=task, data={"after": _snapshot(task), "warning": task.warning})
     return task
 
 
@@ -178,6 +180,7 @@ def task_update(*, actor: Any, task: Task, data: TaskData, verb: str = "task.upd
         locked.version += 1
         locked.save(update_fields=["version"])
         event_record(actor=actor, verb=verb, obj=locked, data={"changes": changes})
+        task_warning_refresh(locked, actor=actor)
     task.refresh_from_db()
     return True
 

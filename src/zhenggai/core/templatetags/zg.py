@@ -145,7 +145,7 @@ def changed_fields(event: Any) -> str:
         label = name
         if model is not None:
             try:
-                label = str(model._meta.get_field(name).verbose_name)
+                label = str(getattr(model._meta.get_field(name), "verbose_name", name))
             except FieldDoesNotExist:
                 label = {"measures": _("整改措施"), "milestones": _("阶段目标")}.get(name, name)
         labels.append(str(label))

@@ -1,0 +1,98 @@
+"""In-app notifications, each user's channel choices, and group-robot webhooks (WeCom / DingTalk)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhenggai.accounts.models import Organization
+
+
+class Notification(models.Model):
+    """One message to one user. `key` makes sending idempotent: the same key never notifies a user twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")
+    )
+    key = models.CharField(_("去重键"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    digested_at = models.DateTimeField(_("汇总发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_user_key_unique")]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    class Frequency(models.TextChoices):
+        DAILY_DIGEST = "daily", _("每日汇总一次")
+        IMMEDIATE = "immediate", _("即时")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    by_email = models.BooleanField(_("邮件"), default=True)
+    by_webhook = models.BooleanField(_("工作群机器人"), default=False)
+    frequency = models.CharField(_("频率"), max_length=12, choices=Frequency.choices, default=Frequency.DAILY_DIGEST)
+
+    class Meta:
+        verbose_name = _("通知设置")
+        verbose_name_plural = _("通知设置")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class WebhookTarget(models.Model):
+    """A group robot (企业微信/钉钉) of an organization; messages for its users are posted there."""
+
+    class Format(models.TextChoices):
+        WECOM = "wecom", _("企业微信群机器人")
+        DINGTALK = "dingtalk", _("钉钉群机器人")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("单位")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    url = models.URLField(_("地址"), max_length=500)
+    format = models.CharField(_("格式"), max_length=12, choices=Format.choices)
+    secret = models.CharField(_("加签密钥"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("工作群机器人")
+        verbose_name_plural = _("工作群机器人")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    target = models.ForeignKey(WebhookTarget, on_delete=models.CASCADE, related_name="deliveries")
+    key = models.CharField(max_length=200)
+    payload = models.JSONField()
+    status = models.CharField(max_length=12, default="pending")  # pending / sent / failed
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送记录")
+        verbose_name_plural = _("推送记录")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["target", "key"], name="webhook_delivery_unique")]
