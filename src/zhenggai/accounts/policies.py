@@ -119,7 +119,7 @@ def scope_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
         if unit and org_path:
             conditions |= Q(pk__in=_party_task_ids(org_path))
         return queryset.filter(conditions)
-    if model in (Measure, Milestone):
+    if model in (Measure, Milestone) or model in _task_child_models():
         return queryset.filter(task__in=scope_for(user, Task.objects.all()))
     if model in (Inspection, Plan, Meeting):
         field = {Inspection: "", Plan: "inspection__", Meeting: "inspection__"}[model]
@@ -131,6 +131,20 @@ def scope_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
             conditions |= Q(**{f"{task_field}in": _party_task_ids(org_path)})
         return queryset.filter(conditions).distinct()
     return queryset.none()
+
+
+def _task_child_models() -> tuple[type[Model], ...]:
+    """Records that belong to one task and are visible exactly when the task is."""
+    from zhenggai.evidence.models import Evidence
+    from zhenggai.rectification.models import (
+        AcceptanceApplication,
+        LookBack,
+        ProgressReport,
+        PublicNotice,
+        SupervisionNotice,
+    )
+
+    return (Evidence, ProgressReport, SupervisionNotice, AcceptanceApplication, PublicNotice, LookBack)
 
 
 def user_can(user: Any, action: str, obj: Any) -> bool:

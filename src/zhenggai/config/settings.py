@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "zhenggai.core.context_processors.site",
+                "zhenggai.notifications.context_processors.inbox",
             ],
         },
     }

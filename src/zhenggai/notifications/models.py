@@ -96,3 +96,6 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = _("推送记录")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["target", "key"], name="webhook_delivery_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.target} · {self.key}"
