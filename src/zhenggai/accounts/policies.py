@@ -121,6 +121,9 @@ def scope_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
         return queryset.filter(conditions)
     if model in (Measure, Milestone) or model in _task_child_models():
         return queryset.filter(task__in=scope_for(user, Task.objects.all()))
+    if model._meta.label in ("rectification.Objection", "rectification.AcceptanceReview"):
+        via = "notice__task__in" if model._meta.model_name == "objection" else "application__task__in"
+        return queryset.filter(**{via: scope_for(user, Task.objects.all())})
     if model in (Inspection, Plan, Meeting):
         field = {Inspection: "", Plan: "inspection__", Meeting: "inspection__"}[model]
         conditions = Q(pk__in=[])
