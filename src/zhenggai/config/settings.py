@@ -193,6 +193,12 @@ EMAIL_BACKEND = os.environ.get("ZHENGGAI_EMAIL_BACKEND", "django.core.mail.backe
 EMAIL_HOST = os.environ.get("ZHENGGAI_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("ZHENGGAI_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("ZHENGGAI_EMAIL_FROM", "zhenggai@localhost")
+EMAIL_HOST_USER = os.environ.get("ZHENGGAI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("ZHENGGAI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ZHENGGAI_EMAIL_TLS", False)
+EMAIL_USE_SSL = env_bool("ZHENGGAI_EMAIL_SSL", False)
+# Absolute links in e-mails and group-robot messages, e.g. https://zhenggai.example.gov.cn
+ZHENGGAI_SITE_URL = os.environ.get("ZHENGGAI_SITE_URL", "").rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("ZHENGGAI_SESSION_SECONDS", str(8 * 3600)))
@@ -208,6 +214,9 @@ if PRODUCTION:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 ZHENGGAI_IMPORT_MAX_BYTES = int(os.environ.get("ZHENGGAI_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 ZHENGGAI_WARNING_YELLOW_DAYS = int(os.environ.get("ZHENGGAI_WARNING_YELLOW_DAYS", "10"))
+ZHENGGAI_NOTICE_WORKING_DAYS = int(os.environ.get("ZHENGGAI_NOTICE_WORKING_DAYS", "10"))
+ZHENGGAI_ROUND_DUE_WORKING_DAYS = int(os.environ.get("ZHENGGAI_ROUND_DUE_WORKING_DAYS", "5"))
+ZHENGGAI_EVIDENCE_MAX_BYTES = int(os.environ.get("ZHENGGAI_EVIDENCE_MAX_BYTES", str(50 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

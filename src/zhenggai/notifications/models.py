@@ -81,21 +81,34 @@ class WebhookTarget(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    target = models.ForeignKey(WebhookTarget, on_delete=models.CASCADE, related_name="deliveries")
-    key = models.CharField(max_length=200)
-    payload = models.JSONField()
-    status = models.CharField(max_length=12, default="pending")  # pending / sent / failed
-    attempts = models.PositiveSmallIntegerField(default=0)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    """One message to one group robot. Unique per (target, key), so the same message is never posted twice;
+    `webhook_deliver` claims the row before each attempt (see services)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")  # waiting for its first attempt or a retry (not before next_attempt_at)
+        SENDING = "sending", _("发送中")  # claimed by a worker until next_attempt_at (the lease)
+        SENT = "sent", _("已发送")  # the robot answered 2xx with errcode 0
+        FAILED = "failed", _("失败")  # gave up after the last attempt
+
+    target = models.ForeignKey(
+        WebhookTarget, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("工作群机器人")
+    )
+    key = models.CharField(_("去重键"), max_length=200)
+    payload = models.JSONField(_("消息内容"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    response_code = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
+    error = models.CharField(_("错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("推送记录")
         verbose_name_plural = _("推送记录")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["target", "key"], name="webhook_delivery_unique")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.target} · {self.key}"

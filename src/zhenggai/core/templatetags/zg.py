@@ -124,6 +124,7 @@ def event_label(verb: str) -> str:
     objects = {
         "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),
         "meeting": _("研究部署"), "organization": _("单位"), "user": _("用户"),
+        "notification_preference": _("提醒设置"), "webhook_target": _("工作群机器人"),
     }
     head, _sep, action = verb.partition(".")
     return _("%(action)s%(object)s") % {"action": labels.get(action, action), "object": objects.get(head, head)}
