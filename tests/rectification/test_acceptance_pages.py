@@ -41,7 +41,7 @@ def test_the_loop_through_the_pages(client, world):
     client.force_login(world.users.head)
     response = client.post(reverse("task_apply", args=[task.pk]), {
         "statement": "完成雨污分流改造 3.2 公里", "evidence": [evidence.pk], "category": "after_photo",
-        "files": [photo("after2.jpg")], **CRITERIA,
+        "new_files": [photo("after2.jpg")], **CRITERIA,
     })
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Task.objects.get(pk=task.pk).status == TaskStatus.ACCEPTANCE_REQUESTED

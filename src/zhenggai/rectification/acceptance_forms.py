@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhenggai.core.forms import StyledFormMixin
-from zhenggai.evidence.models import EvidenceCategory
+from zhenggai.evidence.models import Evidence, EvidenceCategory
 
 from .models import AcceptanceApplication, LookBack
 
@@ -40,9 +40,11 @@ def criteria_fields(form: forms.Form, prefix: str) -> None:
 
 class ApplyForm(StyledFormMixin, forms.Form):
     statement = forms.CharField(label=_("整改完成情况"), widget=forms.Textarea(attrs={"rows": 5}))
-    evidence = forms.ModelMultipleChoiceField(label=_("选择已有佐证材料"), queryset=None, required=False,  # type: ignore[arg-type]
-                                              widget=forms.CheckboxSelectMultiple)
-    files = MultipleFileField(label=_("上传新的佐证材料"))
+    evidence: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        label=_("选择已有佐证材料"), queryset=Evidence.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    new_files = MultipleFileField(label=_("上传新的佐证材料"))
     category = forms.ChoiceField(label=_("新材料类别"), choices=EvidenceCategory.choices,
                                  initial=EvidenceCategory.AFTER_PHOTO)
 

@@ -61,7 +61,7 @@ def task_apply(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApplyForm(request.POST or None, request.FILES or None, evidence=evidence)
     if request.method == "POST" and form.is_valid():
         try:
-            new = _store_files(request.user, task, form.cleaned_data["files"], form.cleaned_data["category"])
+            new = _store_files(request.user, task, form.cleaned_data["new_files"], form.cleaned_data["category"])
             transitions.task_apply_for_acceptance(
                 actor=request.user, task=task, statement=form.cleaned_data["statement"],
                 self_check=form.self_check, evidence=[*form.cleaned_data["evidence"], *new],
@@ -176,9 +176,9 @@ def acceptance_list(request: HttpRequest) -> HttpResponse:
     """验收销号 overview: applications awaiting this user's review, notices running, tasks ready to close,
     look-backs scheduled."""
     tasks = scope_for(request.user, Task.objects.all())
-    pending = (AcceptanceApplication.objects.filter(task__in=tasks, status=AcceptanceApplication.Status.PENDING)
-               .select_related("task", "unit").order_by("applied_at"))
-    pending = [a for a in pending if {"pass", "return"} & set(transitions.available_transitions(a.task, request.user))]
+    applications = (AcceptanceApplication.objects.filter(task__in=tasks, status=AcceptanceApplication.Status.PENDING)
+                    .select_related("task", "unit").order_by("applied_at"))
+    pending = [a for a in applications if {"pass", "return"} & set(transitions.available_transitions(a.task, request.user))]
     notices = (PublicNotice.objects.filter(task__in=tasks, status=PublicNotice.Status.OPEN)
                .select_related("task").annotate(pending_objections=Count("objections", filter=Q(
                    objections__status=Objection.Status.PENDING))).order_by("end_date"))

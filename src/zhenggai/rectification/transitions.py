@@ -173,7 +173,7 @@ def task_apply_for_acceptance(
         unit = next((u for u in locked.task.implementing_units.all() if org and u.path.startswith(org.path)),
                     locked.task.lead_unit)
         application = AcceptanceApplication.objects.create(
-            task=locked.task, unit=unit or locked.task.lead_unit, applied_by=actor, statement=statement,
+            task=locked.task, unit=unit or locked.task.lead_unit, applied_by=actor, statement=statement,  # type: ignore[misc]
             self_check={k: bool(self_check.get(k)) for k in CRITERIA_KEYS},
         )
         application.evidence.set(evidence)
