@@ -119,12 +119,19 @@ def event_label(verb: str) -> str:
     """A readable label for an event verb such as "task.created"."""
     labels = {
         "created": _("创建"), "updated": _("修改"), "imported": _("导入"), "roles_changed": _("角色变更"),
-        "demo_state_set": _("演示状态设置"),
+        "demo_state_set": _("演示状态设置"), "uploaded": _("上传"), "deleted": _("删除"),
+        "drafted": _("起草"), "issued": _("签发"), "replied": _("回复"), "escalated": _("升级"), "cancelled": _("撤销"),
+        "warning_changed": _("预警变化"), "accountability_proposed": _("提出问责建议"), "start": _("启动"),
+        "apply": _("申请验收"), "pass": _("验收通过"), "return": _("退回"), "close": _("销号"),
+        "uphold_objection": _("异议成立退回"), "objection_lodged": _("收到异议"), "objection_answered": _("答复异议"),
+        "scheduled": _("安排"), "recorded": _("记录结果"), "rebound_created": _("反弹新建"),
+        "submitted": _("提交"), "approved": _("审核通过"), "returned": _("退回"), "saved": _("保存"),
     }
     objects = {
         "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),
         "meeting": _("研究部署"), "organization": _("单位"), "user": _("用户"),
-        "notification_preference": _("提醒设置"), "webhook_target": _("工作群机器人"),
+        "evidence": _("佐证材料"), "supervision": _("督办"), "notice": _("公示"), "lookback": _("回头看"),
+        "report": _("整改进展"), "round": _("调度"), "notification_preference": _("提醒设置"), "webhook_target": _("工作群机器人"),
     }
     head, _sep, action = verb.partition(".")
     return _("%(action)s%(object)s") % {"action": labels.get(action, action), "object": objects.get(head, head)}
