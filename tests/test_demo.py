@@ -274,3 +274,51 @@ def test_stored_warnings_match_the_rule_after_loading():
     tasks = list(Task.objects.all())
     assert all(t.warning == warning_for(t) for t in tasks)
     assert {t.warning for t in tasks} >= {"red", "green"}
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_the_loop_in_every_state():
+    from collections import Counter
+
+    from zhenggai.accounts.models import User
+    from zhenggai.demo.loader import load_demo
+    from zhenggai.evidence.models import Evidence
+    from zhenggai.rectification.models import (
+        AcceptanceReview,
+        DispatchRound,
+        LookBack,
+        Objection,
+        ProgressReport,
+        PublicNotice,
+        SupervisionNotice,
+        Task,
+    )
+    from zhenggai.rectification.transitions import available_transitions
+
+    load_demo()
+    assert set(Task.objects.values_list("status", flat=True)) == set(TaskStatus.values)
+    assert {"red", "yellow"} <= set(Task.objects.values_list("warning", flat=True))
+    # rounds: a past one closed, a current one past its due date with missing, submitted and draft reports
+    past, current = DispatchRound.objects.order_by("period_start")
+    assert past.status == "closed" and current.status == "open" and current.due_date < dt.date.today()
+    statuses = Counter(ProgressReport.objects.filter(round=current).values_list("status", flat=True))
+    assert statuses["approved"] and statuses["submitted"] and statuses["draft"]
+    expected = sum(t.implementing_units.count() for t in current.tasks.all())
+    assert ProgressReport.objects.filter(round=current).count() < expected  # late reporters
+    # supervision: an issued notice with a reply, drafts waiting for the office
+    assert SupervisionNotice.objects.filter(status="replied").exclude(reply="").exists()
+    assert SupervisionNotice.objects.filter(status="draft").exists()
+    # acceptance and notices: a notice in progress with an objection, closed tasks with a passed review
+    running = PublicNotice.objects.filter(status="open", end_date__gte=dt.date.today())
+    assert running.exists() and Objection.objects.filter(notice__in=running).exists()
+    assert AcceptanceReview.objects.filter(decision="pass").count() >= Task.objects.filter(status="closed").count() - 6
+    assert Evidence.objects.exists()
+    # a look-back that found a rebound, linked to a new task
+    rebound = LookBack.objects.get(result="rebound")
+    assert rebound.rebound_task.rebound_of_id == rebound.task_id
+    # the demo users have work waiting: head approves, acceptor reviews
+    head = User.objects.get(username="head")
+    assert ProgressReport.objects.filter(unit=head.organization, status="submitted").exists()
+    acceptor = User.objects.get(username="acceptor")
+    waiting = Task.objects.filter(status="acceptance_requested")
+    assert any("pass" in available_transitions(t, acceptor) for t in waiting)

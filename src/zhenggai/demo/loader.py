@@ -34,6 +34,8 @@ from . import ALL_DEMO_ACCOUNTS, DEMO_PASSWORD, data_central, data_liangping, da
 from .data_tasks import TASKS
 from .specs import T
 
+LOOP_STATES = (TaskStatus.ACCEPTANCE_REQUESTED, TaskStatus.IN_PUBLIC_NOTICE, TaskStatus.CLOSED)
+
 
 class Writer(Protocol):
     def write(self, msg: str) -> Any: ...
@@ -94,6 +96,7 @@ class _Loader:
         self.actor = system_actor()
         self.units: dict[str, Organization] = {}
         self.regions: dict[str, Region] = {}
+        self.later: dict[int, str] = {}  # task pk -> the status demo.loop drives it to
 
     def say(self, message: str) -> None:
         if self.stdout is not None:
@@ -238,8 +241,13 @@ class _Loader:
             values["finding"] = finding
             changes["finding"] = [None, str(finding)]
         if spec.status != TaskStatus.NOT_STARTED:
-            values["status"] = spec.status
-            changes["status"] = [TaskStatus.NOT_STARTED.value, spec.status]
+            # Later states are reached through the real transitions by demo.loop (evidence, application,
+            # review, public notice, closure), so that every record behind them exists.
+            reached = TaskStatus.IN_PROGRESS if spec.status in LOOP_STATES else spec.status
+            if spec.status in LOOP_STATES:
+                self.later[task.pk] = spec.status
+            values["status"] = reached
+            changes["status"] = [TaskStatus.NOT_STARTED.value, reached]
         if spec.rebound_of is not None:
             old = followed[spec.rebound_of]
             values.update(source=TaskSource.REBOUND, rebound_of=old)
@@ -279,7 +287,12 @@ class _Loader:
         look_back = self.inspection(data_central.LOOK_BACK_INSPECTION, is_sample=True, follows=central)
         l_plan, l_areas = self.plan(look_back, data_central.LOOK_BACK_PLAN, data_central.LOOK_BACK_AREAS,
                                     is_sample=True)
-        self.tasks(l_plan, data_central.LOOK_BACK_TASKS, l_areas, followed=c_tasks)
+        rebounds = self.tasks(l_plan, data_central.LOOK_BACK_TASKS, l_areas, followed=c_tasks)
+
+        self.say("闭环演示：佐证材料、验收、公示与异议、销号、调度、督办、回头看……")
+        from .loop import drive_loop
+
+        drive_loop(actor=self.actor, later=self.later, liangping_plan=plan, rebounds=list(rebounds.values()))
 
         return {
             "regions": Region.objects.count(),

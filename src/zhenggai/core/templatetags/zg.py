@@ -125,7 +125,7 @@ def event_label(verb: str) -> str:
         "apply": _("申请验收"), "pass": _("验收通过"), "return": _("退回"), "close": _("销号"),
         "uphold_objection": _("异议成立退回"), "objection_lodged": _("收到异议"), "objection_answered": _("答复异议"),
         "scheduled": _("安排"), "recorded": _("记录结果"), "rebound_created": _("反弹新建"),
-        "submitted": _("提交"), "approved": _("审核通过"), "returned": _("退回"), "saved": _("保存"),
+        "submitted": _("提交"), "opened": _("发起"), "closed": _("结束"), "reminded": _("提醒"), "approved": _("审核通过"), "returned": _("退回"), "saved": _("保存"),
     }
     objects = {
         "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),

@@ -5,3 +5,12 @@ document.addEventListener("change", (event) => {
     el.form.requestSubmit();
   }
 });
+
+// Percent sliders mirror their number box (the form works without script through the box alone).
+document.querySelectorAll("input[type=range][data-zg-range-for]").forEach((range) => {
+  const input = document.getElementById(range.dataset.zgRangeFor);
+  if (!input) return;
+  range.hidden = false;
+  range.addEventListener("input", () => { input.value = range.value; });
+  input.addEventListener("input", () => { range.value = input.value; });
+});
