@@ -5,7 +5,6 @@ notice end → office closes → the task shows 已销号 with its timeline."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import pytest
 import time_machine

@@ -6,7 +6,6 @@ import os
 
 import pytest
 
-from tests.browser.conftest import browser, page  # noqa: F401 - the Chromium fixtures
 from zhenggai.evidence.models import Evidence
 
 from . import samples as s
