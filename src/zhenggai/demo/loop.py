@@ -78,9 +78,9 @@ def drive_loop(*, actor: Any, later: dict[int, str], liangping_plan: Any, reboun
                                     answer="经现场核实，系临时施工导流所致，已恢复，不影响整改成效。（示例）")
                 tr.objection_lodge(notice=notice, content="希望公开整改前后的监测数据。（示例）")
     for new in rebounds:
-        if new.rebound_of_id is None:
-            continue
         old = new.rebound_of
+        if old is None:
+            continue
         look_back = LookBack.objects.create(
             task=old, scheduled_date=today - dt.timedelta(days=60), status=LookBack.Status.DONE,
             result=LookBack.Result.REBOUND, notes="回头看发现问题反弹，已新建整改任务（示例）。", checked_by=actor,
@@ -114,7 +114,8 @@ def _rounds(*, actor: Any, plan: Any, today: dt.date) -> None:
     people: dict[int, dict[str, Any]] = {}
     for user in User.objects.filter(roles__role__in=[Role.UNIT_STAFF, Role.UNIT_HEAD]).select_related("organization"):
         role = "head" if Role.UNIT_HEAD in user.role_codes else "staff"
-        people.setdefault(user.organization_id, {}).setdefault(role, user)
+        if user.organization_id is not None:
+            people.setdefault(user.organization_id, {}).setdefault(role, user)
     counter = 0
     seen: dict[int, int] = {}
     for month, closed in ((last_month, True), (this_month, False)):

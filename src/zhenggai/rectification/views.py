@@ -86,7 +86,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         from django.http import Http404
 
         raise Http404 from exc
-    events = Event.objects.filter(chain__key=chain_key_for(task)).order_by("-seq")[:50]
+    events = Event.objects.filter(chain__key=chain_key_for(task)).order_by("-seq")
     return render(
         request,
         "rectification/task_detail.html",
