@@ -119,6 +119,14 @@ def scope_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
         if unit and org_path:
             conditions |= Q(pk__in=_party_task_ids(org_path))
         return queryset.filter(conditions)
+    if model._meta.label in ("complaints.Complaint", "complaints.HandoverBatch", "complaints.Complainant",
+                             "complaints.ComplaintLookBack"):
+        return _complaint_scope(user, queryset, region_path, org_path, region_wide, unit)
+    if model._meta.label == "evidence.Evidence":
+        from zhenggai.complaints.models import Complaint
+
+        return queryset.filter(Q(task__in=scope_for(user, Task.objects.all()))
+                               | Q(complaint__in=scope_for(user, Complaint.objects.all())))
     if model in (Measure, Milestone) or model in _task_child_models():
         return queryset.filter(task__in=scope_for(user, Task.objects.all()))
     if model._meta.label in ("rectification.Objection", "rectification.AcceptanceReview"):
@@ -136,9 +144,39 @@ def scope_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     return queryset.none()
 
 
+def complaint_party_q(org_path: str, prefix: str = "") -> Q:
+    """Complaints the organization at `org_path` (or a sub-unit) handles, as lead or cooperating unit."""
+    return Q(**{f"{prefix}lead_unit__path__startswith": org_path}) | Q(
+        **{f"{prefix}cooperating_units__path__startswith": org_path}
+    )
+
+
+def _complaint_scope(user: Any, queryset: QuerySet[M], region_path: str | None, org_path: str | None,
+                     region_wide: bool, unit: bool) -> QuerySet[M]:
+    """Complaints: region-wide roles see those of inspections of their region; handling units those they
+    lead or cooperate on. The complainant is visible to the office only."""
+    from zhenggai.complaints.models import Complaint
+
+    model_name = queryset.model._meta.model_name
+    if model_name == "complainant":
+        if user_has_role(user, Role.OFFICE) and region_path:
+            return queryset.filter(complaint__inspection__target_region__path__startswith=region_path)
+        return queryset.none()
+    conditions = Q(pk__in=[])
+    if region_wide and region_path:
+        conditions |= Q(inspection__target_region__path__startswith=region_path)
+    if unit and org_path:
+        conditions |= Q(pk__in=Complaint.objects.filter(complaint_party_q(org_path)).values("pk"))
+    complaints = Complaint.objects.filter(conditions)
+    if model_name == "complaint":
+        return queryset.filter(pk__in=complaints.values("pk"))
+    if model_name == "handoverbatch":
+        return queryset.filter(pk__in=complaints.values("batch_id"))
+    return queryset.filter(complaint__in=complaints.values("pk"))
+
+
 def _task_child_models() -> tuple[type[Model], ...]:
     """Records that belong to one task and are visible exactly when the task is."""
-    from zhenggai.evidence.models import Evidence
     from zhenggai.rectification.models import (
         AcceptanceApplication,
         LookBack,
@@ -147,7 +185,7 @@ def _task_child_models() -> tuple[type[Model], ...]:
         SupervisionNotice,
     )
 
-    return (Evidence, ProgressReport, SupervisionNotice, AcceptanceApplication, PublicNotice, LookBack)
+    return (ProgressReport, SupervisionNotice, AcceptanceApplication, PublicNotice, LookBack)
 
 
 def user_can(user: Any, action: str, obj: Any) -> bool:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "zhenggai.rectification",
     "zhenggai.reports",
     "zhenggai.evidence",
+    "zhenggai.complaints",
     "zhenggai.notifications",
     "zhenggai.portal",
 ]

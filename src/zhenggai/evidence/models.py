@@ -27,6 +27,10 @@ class Evidence(models.Model):
         "rectification.Task", on_delete=models.PROTECT, null=True, blank=True, related_name="evidence",
         verbose_name=_("整改任务"),
     )
+    complaint = models.ForeignKey(
+        "complaints.Complaint", on_delete=models.PROTECT, null=True, blank=True, related_name="evidence",
+        verbose_name=_("信访件"),
+    )
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("上传单位")
     )
