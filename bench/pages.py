@@ -34,7 +34,7 @@ def main() -> None:
 
     from zhenggai.accounts.models import User
     from zhenggai.inspections.models import Plan
-    from zhenggai.rectification.models import Task
+    from zhenggai.rectification.models import DispatchRound, PublicNotice, Task
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -53,15 +53,24 @@ def main() -> None:
         ("office", "plan page", reverse("plan_detail", args=[plan.pk])),
         ("office", "inspection list", reverse("inspection_list")),
         ("office", "organization list", reverse("organization_list")),
+        ("office", "round list", reverse("round_list")),
+        ("office", "round board", reverse("round_detail", args=[DispatchRound.objects.order_by("-id").first().pk])),
+        ("head", "round list (unit)", reverse("round_list")),
+        ("office", "warning board", reverse("warning_board")),
+        ("office", "acceptance and closure", reverse("acceptance_list")),
+        ("office", "inbox", reverse("inbox")),
         ("office", "task list export (xlsx)", reverse("task_list_export")),
         ("office", "ledger export (xlsx)", reverse("ledger_export", args=[plan.pk])),
     ]
+    notice = PublicNotice.objects.filter(status="open").first()
+    pages += [("", "portal notice page", reverse("portal:notice_detail", args=[notice.pk]))]
     clients: dict[str, Client] = {}
     print(f"demo loaded in {load_seconds:.2f} s on {connection.vendor}; {args.rounds} rounds per page")
     print(f"{'page':34} {'user':8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for username, label, url in pages:
         client = clients.setdefault(username, Client())
-        client.force_login(User.objects.get(username=username))
+        if username:
+            client.force_login(User.objects.get(username=username))
         client.get(url)  # warm up
         times = []
         queries: list[str] = []
