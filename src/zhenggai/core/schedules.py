@@ -17,6 +17,7 @@ MODULES = (
     "zhenggai.rectification.round_jobs",  # monthly round opening, late-reporter reminders
     "zhenggai.rectification.acceptance_jobs",  # notice expiry
     "zhenggai.notifications.tasks",  # daily digests
+    "zhenggai.complaints.services",  # complaint reply reminders 08:20
 )
 
 

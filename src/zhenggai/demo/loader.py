@@ -279,6 +279,9 @@ class _Loader:
         findings = self.findings(liangping, data_liangping.FINDINGS)
         tasks = self.tasks(plan, TASKS, areas, findings=findings)
         self.meetings(liangping, tasks)
+        from .complaints_loader import load_complaints
+
+        load_complaints(actor=self.actor, inspection=liangping, say=self.say)
 
         self.say("中央督察及其“回头看”（示例）……")
         central = self.inspection(data_central.CENTRAL_INSPECTION, is_sample=True)

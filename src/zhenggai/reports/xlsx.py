@@ -36,7 +36,9 @@ def xlsx_response(workbook: Workbook, filename: str) -> HttpResponse:
 
 def styled_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
                  widths: Sequence[int] | None = None) -> Any:
-    sheet = workbook.active if workbook.active and workbook.active.max_row == 1 and not workbook.active["A1"].value else workbook.create_sheet()
+    active = workbook.active
+    # reuse the empty first sheet of a new workbook (reading a cell would create it, so look at _cells)
+    sheet = active if active is not None and not active._cells else workbook.create_sheet()  # type: ignore[union-attr]
     sheet.title = title[:31]
     sheet.append(list(headers))
     for cell in sheet[1]:

@@ -1,0 +1,160 @@
+"""Statistics of complaint cases (DOMAIN §4), per batch and cumulative, in the terms of official
+summaries.
+
+Definitions (for the cases of the queryset given):
+- 今日交办: cases of batches handed over on day `on`; 累计交办: all cases;
+- 已办结 / 阶段性办结 / 未办结: status done / stage_done / anything else (已交办, 办理中);
+- 按时办结: 已办结 with done_at on or before the reply deadline;
+- 办结率 = 已办结 ÷ 累计交办; 按时办结率 = 按时办结 ÷ 已办结 (percent, one decimal; None without cases);
+- per pollution type: a case counts under each of its types, so the type totals exceed the case count
+  whenever a case has several types (`type_mentions` against `typed_cases`);
+- the enforcement counters are summed; the fine (元) is shown in 万元 with two decimals in the sentence.
+Everything comes from two queries: the cases' values and their batches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Complaint, ComplaintStatus, HandoverBatch, PollutionType, Truthfulness
+
+COUNTERS: tuple[tuple[str, str], ...] = (
+    ("ordered_rectify", "家"), ("penalized", "家"), ("fine_amount", "元"), ("investigated", "件"),
+    ("admin_detained", "人"), ("criminal_detained", "人"), ("interviewed", "人"), ("held_accountable", "人"),
+    ("leads_transferred", "件"),
+)
+COUNTER_FIELDS = tuple(name for name, _unit in COUNTERS)
+_FIELDS = ("batch_id", "region__name", "region_text", "is_priority", "status", "done_at", "reply_deadline",
+           "truthfulness", "pollution_types", *COUNTER_FIELDS)
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """part ÷ whole in percent with one decimal (half up), or None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def wan_yuan(amount: Decimal | int) -> str:
+    """元 → 万元 with two decimals: 251500 → "25.15"."""
+    return str((Decimal(amount) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _tally() -> dict[str, Any]:
+    return {"total": 0, "today": 0, "priority": 0, "done": 0, "stage_done": 0, "not_done": 0, "done_on_time": 0}
+
+
+def _count(tally: dict[str, Any], row: dict[str, Any], handed_today: bool) -> None:
+    tally["total"] += 1
+    tally["today"] += handed_today
+    tally["priority"] += bool(row["is_priority"])
+    if row["status"] == ComplaintStatus.DONE:
+        tally["done"] += 1
+        on_time = row["done_at"] is not None and row["done_at"] <= row["reply_deadline"]
+        tally["done_on_time"] += on_time
+    elif row["status"] == ComplaintStatus.STAGE_DONE:
+        tally["stage_done"] += 1
+    else:
+        tally["not_done"] += 1
+
+
+def _rates(tally: dict[str, Any]) -> dict[str, Any]:
+    tally["done_rate"] = rate(tally["done"], tally["total"])
+    tally["on_time_rate"] = rate(tally["done_on_time"], tally["done"])
+    return tally
+
+
+def complaint_statistics(queryset: QuerySet[Complaint], *, on: dt.date | None = None) -> dict[str, Any]:
+    """The figures of the cases in `queryset` (already scoped by the caller) on day `on` (today by
+    default); see the module for the definitions. Keys: on, the tally keys (total, today, priority,
+    done, stage_done, not_done, done_on_time, done_rate, on_time_rate), by_batch, by_region, by_type,
+    typed_cases, type_mentions, types_exceed_cases, truthfulness, truthfulness_blank, counters and
+    counter_rows (field, label, unit, value)."""
+    on = on or timezone.localdate()
+    rows = list(queryset.order_by().values(*_FIELDS))
+    batches = {b.pk: b for b in HandoverBatch.objects.filter(pk__in={r["batch_id"] for r in rows})
+               .select_related("inspection")}
+    total = _tally()
+    by_batch: dict[int, dict[str, Any]] = defaultdict(_tally)
+    by_region: dict[str, dict[str, Any]] = defaultdict(_tally)
+    types: Counter[str] = Counter()
+    truth: Counter[str] = Counter()
+    sums: dict[str, Any] = {name: Decimal(0) if name == "fine_amount" else 0 for name in COUNTER_FIELDS}
+    typed_cases = 0
+    for row in rows:
+        handed_today = batches[row["batch_id"]].handed_over == on
+        _count(total, row, handed_today)
+        _count(by_batch[row["batch_id"]], row, handed_today)
+        _count(by_region[row["region__name"] or row["region_text"] or _("未注明")], row, handed_today)
+        case_types = list(dict.fromkeys(row["pollution_types"] or []))
+        typed_cases += bool(case_types)
+        types.update(case_types)
+        truth[row["truthfulness"] or ""] += 1
+        for name in COUNTER_FIELDS:
+            sums[name] += row[name] or 0
+    batch_rows = []
+    for pk, tally in by_batch.items():
+        batch = batches[pk]
+        batch_rows.append({"batch": batch, "inspection": batch.inspection, "number": batch.number,
+                           "handed_over": batch.handed_over, **_rates(tally)})
+    batch_rows.sort(key=lambda r: (r["handed_over"], r["inspection"].pk, r["number"]))
+    region_rows = [{"name": name, **_rates(tally)} for name, tally in by_region.items()]
+    region_rows.sort(key=lambda r: (-r["total"], r["name"]))
+    type_rows = [{"code": code, "label": str(label), "count": types[code]}
+                 for code, label in PollutionType.choices if types[code]]
+    mentions = sum(types.values())
+    return {
+        "on": on, **_rates(total),
+        "by_batch": batch_rows, "by_region": region_rows,
+        "by_type": type_rows, "typed_cases": typed_cases, "type_mentions": mentions,
+        "types_exceed_cases": mentions > typed_cases,
+        "truthfulness": [{"code": code, "label": str(label), "count": truth[code]} for code, label in Truthfulness.choices],
+        "truthfulness_blank": truth[""],
+        "counters": sums,
+        "counter_rows": [(name, counter_label(name), unit, sums[name]) for name, unit in COUNTERS],
+    }
+
+
+def counter_label(name: str) -> str:
+    """The counter's name without its unit: 责令整改, 立案处罚…"""
+    labels = {
+        "ordered_rectify": _("责令整改"), "penalized": _("立案处罚"), "fine_amount": _("罚款金额"),
+        "investigated": _("立案侦查"), "admin_detained": _("行政拘留"), "criminal_detained": _("刑事拘留"),
+        "interviewed": _("约谈"), "held_accountable": _("问责"), "leads_transferred": _("移送问题线索"),
+    }
+    return str(labels[name])
+
+
+def _counter_phrase(name: str, value: Any) -> str:
+    phrases = {
+        "ordered_rectify": _("责令整改%(n)s家"), "penalized": _("立案处罚%(n)s家"),
+        "fine_amount": _("罚款金额%(n)s万元"), "investigated": _("立案侦查%(n)s件"),
+        "admin_detained": _("行政拘留%(n)s人"), "criminal_detained": _("刑事拘留%(n)s人"),
+        "interviewed": _("约谈%(n)s人"), "held_accountable": _("问责%(n)s人"),
+        "leads_transferred": _("移送问题线索%(n)s件"),
+    }
+    return phrases[name] % {"n": wan_yuan(value) if name == "fine_amount" else value}
+
+
+def summary_sentence(stats: dict[str, Any]) -> str:
+    """The figures as one sentence of an official summary, e.g. "截至2025年3月3日，累计交办群众信访举报件
+    395件（其中重点件12件），已办结151件、阶段性办结209件、未办结35件，责令整改88家，立案处罚46家，
+    罚款金额25.15万元。" Counters that are zero are left out; so is the priority note without priority cases."""
+    from zhenggai.core.templatetags.zg import cn_date
+
+    head = _("截至%(date)s，累计交办群众信访举报件%(total)s件") % {"date": cn_date(stats["on"]), "total": stats["total"]}
+    if stats["today"]:
+        head += _("（当日交办%(n)s件）") % {"n": stats["today"]}
+    if stats["priority"]:
+        head += _("，其中重点件%(n)s件") % {"n": stats["priority"]}
+    parts = [head, _("已办结%(done)s件、阶段性办结%(stage)s件、未办结%(open)s件") % {
+        "done": stats["done"], "stage": stats["stage_done"], "open": stats["not_done"]}]
+    parts += [_counter_phrase(name, stats["counters"][name]) for name in COUNTER_FIELDS if stats["counters"][name]]
+    return "，".join(parts) + "。"
