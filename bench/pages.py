@@ -59,11 +59,23 @@ def main() -> None:
         ("office", "warning board", reverse("warning_board")),
         ("office", "acceptance and closure", reverse("acceptance_list")),
         ("office", "inbox", reverse("inbox")),
+        ("office", "complaint list", reverse("complaint_list")),
+        ("staff2", "complaint list (township)", reverse("complaint_list")),
+        ("office", "complaint statistics", reverse("complaint_statistics")),
+        ("office", "complaint export (xlsx)", reverse("complaint_list_export")),
         ("office", "task list export (xlsx)", reverse("task_list_export")),
         ("office", "ledger export (xlsx)", reverse("ledger_export", args=[plan.pk])),
     ]
     notice = PublicNotice.objects.filter(status="open").first()
-    pages += [("", "portal notice page", reverse("portal:notice_detail", args=[notice.pk]))]
+    from zhenggai.complaints.models import HandoverBatch
+
+    batch = HandoverBatch.objects.filter(published_at__isnull=False).first()
+    pages += [
+        ("", "portal notice page", reverse("portal:notice_detail", args=[notice.pk])),
+        ("", "portal complaints", reverse("portal_complaints")),
+        ("", "portal batch table", reverse("portal_batch", args=[batch.pk])),
+        ("", "portal batch PDF", reverse("portal_batch_pdf", args=[batch.pk])),
+    ]
     clients: dict[str, Client] = {}
     print(f"demo loaded in {load_seconds:.2f} s on {connection.vendor}; {args.rounds} rounds per page")
     print(f"{'page':34} {'user':8} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
