@@ -451,3 +451,12 @@ def test_apply_refuses_a_result_with_problems(world, tmp_path):
         complaint_import_apply(actor=world.users.office, inspection=world.inspection, batch_number=1,
                                handed_over=HANDED_OVER, result=result)
     assert [p.message for p in info.value.problems] == ["文件是空的。"]
+
+
+def test_reply_deadline_follows_the_inspections_setting(world, places, tmp_path):
+    world.inspection.complaint_reply_days = 15
+    world.inspection.save(update_fields=["complaint_reply_days"])
+    run(table(tmp_path / "信访件.xlsx"), world.inspection)
+    batch = HandoverBatch.objects.get(inspection=world.inspection, number=1)
+    assert batch.reply_days == 15
+    assert case("D3CQ202312110042").reply_deadline == HANDED_OVER + dt.timedelta(days=15)

@@ -576,7 +576,7 @@ def handover_batch_get_or_create(*, actor: Any, inspection: Inspection, number: 
                 "n": number, "date": f"{batch.handed_over:%Y-%m-%d}", "given": f"{handed_over:%Y-%m-%d}"})
         return batch, False
     batch = HandoverBatch.objects.create(inspection=inspection, number=number, handed_over=handed_over,
-                                         reply_days=DEFAULT_REPLY_DAYS)
+                                         reply_days=inspection.complaint_reply_days or DEFAULT_REPLY_DAYS)
     event_record(actor=actor, verb="batch.created", obj=batch,
                  data={"inspection": inspection.pk, "number": number, "handed_over": handed_over})
     return batch, True

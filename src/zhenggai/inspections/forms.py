@@ -21,7 +21,7 @@ class InspectionForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Inspection
         fields = ["title", "level", "round", "kind", "group", "target_region", "start_date", "end_date",
-                  "feedback_date", "follows", "summary"]
+                  "feedback_date", "follows", "complaint_reply_days", "summary"]
         widgets = {"start_date": DateInput(), "end_date": DateInput(), "feedback_date": DateInput(),
                    "summary": forms.Textarea(attrs={"rows": 3})}
 
@@ -31,6 +31,10 @@ class InspectionForm(StyledFormMixin, forms.ModelForm):
             self.fields["target_region"].queryset = regions  # type: ignore[attr-defined]
         if inspections is not None:
             self.fields["follows"].queryset = inspections  # type: ignore[attr-defined]
+        self.fields["complaint_reply_days"].required = False
+
+    def clean_complaint_reply_days(self) -> int:
+        return self.cleaned_data.get("complaint_reply_days") or 10
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -47,6 +47,9 @@ class Inspection(models.Model):
         verbose_name=_("回头看所针对的督察"),
     )
     summary = models.TextField(_("概况"), blank=True)
+    complaint_reply_days = models.PositiveSmallIntegerField(
+        _("信访件办理时限（天）"), default=10, help_text=_("交办后多少天内反馈信访件办理结果；新交办批次按此设定")
+    )
     is_sample = models.BooleanField(_("示例数据"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

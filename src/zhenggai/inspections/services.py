@@ -14,7 +14,7 @@ from .models import Inspection, MeasureArea, Meeting, Plan
 
 INSPECTION_FIELDS = [
     "title", "level", "round", "kind", "group", "target_region", "start_date", "end_date",
-    "feedback_date", "follows", "summary", "is_sample",
+    "feedback_date", "follows", "summary", "complaint_reply_days", "is_sample",
 ]
 PLAN_FIELDS = [
     "inspection", "title", "document_number", "approved_date", "published_date", "version", "summary",
