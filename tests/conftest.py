@@ -96,6 +96,6 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})  # a phone
     pg = context.new_page()
-    pg.set_default_timeout(15000)
+    pg.set_default_timeout(30000)
     yield pg
     context.close()
