@@ -21,7 +21,8 @@ def login(page, base, username):
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "zhenggai-demo")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
 
 
@@ -53,16 +54,16 @@ def test_the_whole_loop(page, live_server, tmp_path):
     page.fill("input[name=percent]", "100")
     page.fill("textarea[name=description]", "管网改造全部完成，已通水运行。")
     page.set_input_files("#id_attachments", str(photo))
-    page.click("[data-testid=submit-report]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=submit-report]")
     report = ProgressReport.objects.get(round=round_, task=task, unit__name="区住房城乡建委")
     assert report.status == "submitted" and report.evidence.count() == 1
 
     # head approves, then applies for acceptance with that photo
     login(page, base, "head")
     page.goto(f"{base}/rounds/{round_.pk}/tasks/{task.pk}/report/")
-    page.click("[data-testid=approve]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=approve]")
     assert ProgressReport.objects.get(pk=report.pk).status == "approved"
     page.goto(f"{base}/tasks/{task.pk}/")
     page.click("text=申请验收销号")
@@ -70,7 +71,8 @@ def test_the_whole_loop(page, live_server, tmp_path):
     for key in ("measures", "solved", "mechanism", "conduct", "records"):
         page.check(f"input[name=check_{key}]")
     page.check("input[name=evidence]")
-    page.click("button[type=submit]:has-text('提交申请')")
+    with page.expect_navigation():
+        page.click("button[type=submit]:has-text('提交申请')")
     page.wait_for_url(f"{base}/tasks/{task.pk}/")
     assert Task.objects.get(pk=task.pk).status == "acceptance_requested"
 
@@ -80,7 +82,8 @@ def test_the_whole_loop(page, live_server, tmp_path):
     page.click("[data-testid=transition-buttons] a:has-text('验收')")
     page.check("input[name=decision][value=pass]")
     page.fill("textarea[name=reasons]", "现场核查通过。")
-    page.click("button[type=submit]:has-text('提交验收意见')")
+    with page.expect_navigation():
+        page.click("button[type=submit]:has-text('提交验收意见')")
     page.wait_for_url(f"{base}/tasks/{task.pk}/")
     notice = PublicNotice.objects.get(task=task, status="open")
 
@@ -89,8 +92,8 @@ def test_the_whole_loop(page, live_server, tmp_path):
     page.goto(f"{base}/portal/notices/{notice.pk}/")
     assert "公示期间" in page.inner_text("main")
     page.fill("textarea[name=content]", "施工后道路没有恢复。")
-    page.click("button[type=submit]:has-text('提交异议')")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("button[type=submit]:has-text('提交异议')")
     assert "异议已提交" in page.inner_text("main")
 
     # the office answers
@@ -98,14 +101,16 @@ def test_the_whole_loop(page, live_server, tmp_path):
     page.goto(f"{base}/tasks/{task.pk}/")
     page.click("[data-testid=notice] a:has-text('答复')")
     page.fill("textarea[name=answer]", "已督促施工单位恢复路面。")
-    page.click("button[type=submit]:has-text('提交答复')")
+    with page.expect_navigation():
+        page.click("button[type=submit]:has-text('提交答复')")
     page.wait_for_url(f"{base}/tasks/{task.pk}/")
 
     # time moves past the notice end; the office closes the task
     with time_machine.travel(dt.datetime.combine(notice.end_date + dt.timedelta(days=1), dt.time(10, 0)), tick=True):
         login(page, base, "office")
         page.goto(f"{base}/tasks/{task.pk}/")
-        page.click("[data-testid=transition-buttons] button:has-text('销号')")
+        with page.expect_navigation():
+            page.click("[data-testid=transition-buttons] button:has-text('销号')")
         page.wait_for_url(f"{base}/tasks/{task.pk}/")
         assert Task.objects.get(pk=task.pk).status == "closed"
         assert page.locator("[data-status=closed]").first.inner_text() == "已销号"

@@ -61,8 +61,8 @@ def test_import_handle_publish_and_read_on_the_portal(page, live_server, tmp_pat
     page.click("[data-testid=preview-import]")
     page.wait_for_selector("[data-testid=import-preview]")
     assert "D8CQ202412020101" in page.inner_text("[data-testid=import-preview]")
-    page.click("[data-testid=confirm-import]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=confirm-import]")
     batch = HandoverBatch.objects.get(inspection=liangping, number=13)
     cases = list(Complaint.objects.filter(batch=batch).order_by("sequence"))
     assert [c.acceptance_number for c in cases] == ["D8CQ202412020101", "D8CQ202412020102"]
