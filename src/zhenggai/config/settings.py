@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "zhenggai.complaints",
     "zhenggai.notifications",
     "zhenggai.portal",
+    "zhenggai.assessment",
 ]
 
 MIDDLEWARE = [

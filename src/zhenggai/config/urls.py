@@ -24,6 +24,9 @@ urlpatterns = [
     path("", include("zhenggai.complaints.urls_public")),
     path("", include("zhenggai.complaints.urls")),
     path("", include("zhenggai.reports.urls")),
+    path("", include("zhenggai.reports.urls_dashboards")),
+    path("", include("zhenggai.reports.urls_documents")),
+    path("", include("zhenggai.assessment.urls")),
     path("", include("zhenggai.inspections.urls")),
     path("", include("zhenggai.rectification.urls")),
 ]

@@ -297,6 +297,12 @@ class _Loader:
 
         drive_loop(actor=self.actor, later=self.later, liangping_plan=plan, rebounds=list(rebounds.values()))
 
+        from .assessment_demo import load_assessment_demo
+        from .internal_markers import plant_internal_markers
+
+        load_assessment_demo(actor=self.actor, plan=plan, say=self.say)
+        plant_internal_markers(actor=self.actor, plan=plan, say=self.say)
+
         return {
             "regions": Region.objects.count(),
             "organizations": Organization.objects.count(),
