@@ -110,6 +110,9 @@ def _rounds(*, actor: Any, plan: Any, today: dt.date) -> None:
 
     region = plan.inspection.target_region
     this_month = today.replace(day=1)
+    if add_working_days(_first_working_day(this_month.year, this_month.month), 5) >= today:
+        # early in a month this month's round is not due yet: show last month's as the current one
+        this_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
     people: dict[int, dict[str, Any]] = {}
     for user in User.objects.filter(roles__role__in=[Role.UNIT_STAFF, Role.UNIT_HEAD]).select_related("organization"):
