@@ -10,13 +10,10 @@ is published. A conclusion of 不属实 needs at least one evidence file of the 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -25,6 +22,7 @@ from zhenggai.accounts.policies import scope_for, user_has_role, user_region
 from zhenggai.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhenggai.core.events import diff, event_record
 from zhenggai.core.search import search_document
+from zhenggai.evidence.services import evidence_store, remove_written_files
 
 from . import policies
 from .models import (
@@ -326,8 +324,8 @@ def complaint_handle(*, actor: Any, complaint: Complaint, data: dict[str, Any],
             _apply_result(locked, {k: v for k, v in data.items() if k in RESULT_FIELDS}, on=today())
             if locked.status == ComplaintStatus.RECEIVED:
                 locked.status = ComplaintStatus.INVESTIGATING
-            stored = _store_files(actor=actor, complaint=locked, files=files, category=evidence_category,
-                                  written=written) if files else []
+            stored = evidence_store(actor=actor, complaint=locked, files=files, category=evidence_category,
+                                    written=written) if files else []
             if locked.truthfulness == Truthfulness.FALSE and not Evidence.objects.filter(complaint=locked).exists():
                 raise ValidationFailed(_("结论为“不属实”的，必须上传调查核实的佐证材料。"), field="truthfulness")
             changes = diff(before, _snapshot(locked, fields))
@@ -341,7 +339,7 @@ def complaint_handle(*, actor: Any, complaint: Complaint, data: dict[str, Any],
                 event_record(actor=actor, verb="complaint.handled", obj=locked,
                              data={"changes": changes, "evidence": [e.pk for e in stored]})
     except BaseException:
-        _remove_files(written)
+        remove_written_files(written)
         raise
     return _refresh(complaint, locked)
 
@@ -358,68 +356,11 @@ def complaint_evidence_create(*, actor: Any, complaint: Complaint, files: Sequen
             locked = _lock(actor, complaint)
             if not policies.may_handle(actor, locked):
                 raise PermissionDenied(_("只有牵头办理单位的经办人、负责人或督察整改办可以上传佐证材料。"))
-            return _store_files(actor=actor, complaint=locked, files=files, category=category,
-                                description=description, written=written)
+            return evidence_store(actor=actor, complaint=locked, files=files, category=category,
+                                  description=description, written=written)
     except BaseException:
-        _remove_files(written)
+        remove_written_files(written)
         raise
-
-
-def _store_files(*, actor: Any, complaint: Complaint, files: Sequence[Any], category: str,
-                 written: list[str | None], description: str = "") -> list[Any]:
-    from zhenggai.evidence.files import FileRefused, inspect_upload
-    from zhenggai.evidence.models import Evidence, EvidenceCategory
-    from zhenggai.evidence.services import EvidenceRefused, max_files
-
-    if category not in EvidenceCategory.values:
-        raise ValidationFailed(_("请选择佐证材料类别。"), field="category")
-    description = (description or "").strip()
-    if len(description) > 255:
-        raise ValidationFailed(_("说明不能超过 255 个字。"), field="description")
-    if not files:
-        raise ValidationFailed(_("请选择要上传的文件。"), field="files")
-    if len(files) > max_files():
-        raise ValidationFailed(_("一次最多上传 %(n)s 个文件。") % {"n": max_files()}, field="files")
-    inspected, problems = [], []
-    for upload in files:
-        try:
-            inspected.append(inspect_upload(upload))
-        except FileRefused as refused:
-            problems.append(refused.message)
-    if problems:
-        raise EvidenceRefused(problems)
-    stored = []
-    for item in inspected:
-        evidence = Evidence(
-            complaint=complaint, organization=getattr(actor, "organization", None), uploaded_by=actor,
-            category=category, description=description, original_name=item.original_name,
-            content_type=item.file_type.content_type, size=item.size, sha256=item.sha256,
-            captured_at=item.captured_at, gps_lat=item.gps_lat, gps_lon=item.gps_lon,
-        )
-        evidence.file.save(item.storage_name(), item.file, save=False)
-        written.append(evidence.file.name)
-        if item.thumbnail:
-            evidence.thumbnail.save(f"{uuid.uuid4().hex}.jpg", ContentFile(item.thumbnail), save=False)
-            written.append(evidence.thumbnail.name)
-        evidence.save()
-        event_record(actor=actor, verb="evidence.uploaded", obj=complaint, data={
-            "evidence": evidence.pk, "name": evidence.original_name, "sha256": evidence.sha256,
-            "size": evidence.size, "content_type": evidence.content_type, "category": evidence.category,
-        })
-        stored.append(evidence)
-    return stored
-
-
-def _remove_files(names: Sequence[str | None]) -> None:
-    for name in names:
-        if name:
-            try:
-                default_storage.delete(name)
-            except OSError:  # a leftover file is harmless
-                pass
-
-
-# ------------------------------------------------------------------------------------------ review
 
 
 def complaint_submit(*, actor: Any, complaint: Complaint) -> Complaint:

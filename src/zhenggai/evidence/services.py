@@ -78,6 +78,25 @@ def evidence_create_many(*, actor: Any, task: Any, files: Sequence[UploadedFile]
     file on the task's chain. Files already written are removed again if the transaction fails.
     """
     evidence_check_upload(actor=actor, task=task)
+    written: list[str | None] = []
+    try:
+        with transaction.atomic():
+            return evidence_store(actor=actor, task=task, files=files, category=category,
+                                  description=description, is_public=is_public, written=written)
+    except BaseException:
+        remove_written_files(written)
+        raise
+
+
+def evidence_store(*, actor: Any, files: Sequence[UploadedFile], category: str, written: list[str | None],
+                   task: Any = None, complaint: Any = None, description: str = "",
+                   is_public: bool = False) -> list[Evidence]:
+    """Check and store uploaded files as evidence of a task or of a complaint, inside the caller's
+    transaction. The caller has already checked the actor's right to upload; this checks the category,
+    the description, the number of files, the public flag and every file (EvidenceRefused lists each
+    refused file, and nothing is stored). The names of the files written are appended to `written` so
+    that the caller can remove them when its transaction fails. One `evidence.uploaded` event per file
+    on the chain of the task or complaint."""
     if category not in EvidenceCategory.values:
         raise ValidationFailed(_("请选择佐证材料类别。"), field="category")
     description = (description or "").strip()
@@ -89,22 +108,11 @@ def evidence_create_many(*, actor: Any, task: Any, files: Sequence[UploadedFile]
         raise ValidationFailed(_("一次最多上传 %(n)s 个文件。") % {"n": max_files()}, field="files")
     if is_public and category not in PUBLIC_CATEGORIES:
         raise ValidationFailed(_("只有整改前照片和整改后照片可以在公众门户公开。"), field="is_public")
-
     inspected, problems = _inspect_all(files, is_public=is_public)
     if problems:
         raise EvidenceRefused(problems)
-
-    written: list[str | None] = []
-    try:
-        with transaction.atomic():
-            return [
-                _store(actor=actor, task=task, item=item, category=category, description=description,
-                       is_public=is_public, written=written)
-                for item in inspected
-            ]
-    except BaseException:
-        _remove_files(written)
-        raise
+    return [_store(actor=actor, task=task, complaint=complaint, item=item, category=category,
+                   description=description, is_public=is_public, written=written) for item in inspected]
 
 
 def evidence_check_files(*, files: Sequence[UploadedFile], is_public: bool = False) -> list[str]:
@@ -129,10 +137,10 @@ def _inspect_all(files: Sequence[UploadedFile], *, is_public: bool) -> tuple[lis
     return inspected, problems
 
 
-def _store(*, actor: Any, task: Any, item: InspectedFile, category: str, description: str, is_public: bool,
-           written: list[str | None]) -> Evidence:
+def _store(*, actor: Any, task: Any, complaint: Any, item: InspectedFile, category: str, description: str,
+           is_public: bool, written: list[str | None]) -> Evidence:
     evidence = Evidence(
-        task=task, organization=getattr(actor, "organization", None), uploaded_by=actor, category=category,
+        task=task, complaint=complaint, organization=getattr(actor, "organization", None), uploaded_by=actor, category=category,
         description=description, original_name=item.original_name, content_type=item.file_type.content_type,
         size=item.size, sha256=item.sha256, captured_at=item.captured_at, gps_lat=item.gps_lat,
         gps_lon=item.gps_lon, is_public=is_public,
@@ -143,7 +151,7 @@ def _store(*, actor: Any, task: Any, item: InspectedFile, category: str, descrip
         evidence.thumbnail.save(f"{uuid.uuid4().hex}.jpg", ContentFile(item.thumbnail), save=False)
         written.append(evidence.thumbnail.name)
     evidence.save()
-    event_record(actor=actor, verb="evidence.uploaded", obj=task, data={
+    event_record(actor=actor, verb="evidence.uploaded", obj=task if task is not None else complaint, data={
         "evidence": evidence.pk, "name": evidence.original_name, "sha256": evidence.sha256,
         "size": evidence.size, "content_type": evidence.content_type, "category": evidence.category,
     })
@@ -176,10 +184,11 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
         })
         names = [locked.file.name, locked.thumbnail.name]
         locked.delete()
-        transaction.on_commit(lambda: _remove_files(names))
+        transaction.on_commit(lambda: remove_written_files(names))
 
 
-def _remove_files(names: Sequence[str | None]) -> None:
+def remove_written_files(names: Sequence[str | None]) -> None:
+    """Remove the files an upload wrote before its transaction failed (see `evidence_store`)."""
     for name in names:
         if not name:
             continue
