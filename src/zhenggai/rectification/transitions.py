@@ -365,9 +365,11 @@ def _notify_unit(task: Task, kind: str, text: str) -> None:
     from zhenggai.accounts.models import User
     from zhenggai.notifications.services import notify
 
-    paths = [u.path for u in task.implementing_units.all()]
-    users = [u for u in User.objects.filter(is_active=True, roles__role__in=[Role.UNIT_HEAD, Role.UNIT_STAFF])
-             .select_related("organization") if u.organization and any(p.startswith(u.organization.path) for p in paths)]
+    # the staff and heads of each implementing unit and of the units above it (ancestor paths)
+    ancestors = {unit.path[: i + 1] for unit in task.implementing_units.all()
+                 for i, c in enumerate(unit.path) if c == "/" and i}
+    users = User.objects.filter(is_active=True, roles__role__in=[Role.UNIT_HEAD, Role.UNIT_STAFF],
+                                organization__path__in=ancestors).distinct()
     titles = {"acceptance_returned": _("验收退回：%(t)s"), "objection_upheld": _("公示异议成立，任务退回整改：%(t)s")}
     notify(users=users, kind=kind, title=titles.get(kind, "%(t)s") % {"t": task.short_title}, body=text,
            url=f"/tasks/{task.pk}/", key=f"{kind}:{task.pk}:{task.version}")
