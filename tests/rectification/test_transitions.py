@@ -112,15 +112,38 @@ def test_apply_needs_evidence_and_a_complete_self_check(world):
     assert not AcceptanceApplication.objects.exists()
 
 
-def test_return_sends_the_task_back_with_reasons(world):
+def test_return_sends_the_task_back_with_reasons(world, django_capture_on_commit_callbacks):
     task, application = applied(world)
     with pytest.raises(DomainError, match="理由"):
         tr.task_return_acceptance(actor=world.users.acceptor, task=task, reasons=" ")
-    tr.task_return_acceptance(actor=world.users.acceptor, task=task, reasons="现场仍有溢流口未封堵")
+    with django_capture_on_commit_callbacks(execute=True):
+        tr.task_return_acceptance(actor=world.users.acceptor, task=task, reasons="现场仍有溢流口未封堵")
     task.refresh_from_db()
     application.refresh_from_db()
     assert task.status == TaskStatus.IN_PROGRESS and application.status == "returned"
     assert application.review.reasons == "现场仍有溢流口未封堵"
+    from zhenggai.notifications.models import Notification
+
+    told = set(Notification.objects.filter(kind="acceptance_returned").values_list("user__username", flat=True))
+    assert told == {"staff", "head"}  # the implementing unit's people, nobody of another unit
+
+
+def test_a_return_on_a_township_sub_unit_tells_the_sub_unit_and_the_township(world,
+                                                                               django_capture_on_commit_callbacks):
+    from zhenggai.evidence.services import evidence_create
+    from zhenggai.notifications.models import Notification
+
+    Task.objects.filter(pk=world.t_sub.pk).update(acceptance_unit=world.acceptor_org)
+    task = Task.objects.get(pk=world.t_sub.pk)
+    tr.task_start(actor=world.users.sub, task=task)
+    evidence = evidence_create(actor=world.users.sub, task=task, file=photo(), category="after_photo")
+    tr.task_apply_for_acceptance(actor=world.users.head2, task=Task.objects.get(pk=task.pk), self_check=ALL_OK,
+                                 evidence=[evidence], statement="油烟净化设施已安装。")
+    with django_capture_on_commit_callbacks(execute=True):
+        tr.task_return_acceptance(actor=world.users.acceptor, task=Task.objects.get(pk=task.pk),
+                                  reasons="佐证材料不足")
+    told = set(Notification.objects.filter(kind="acceptance_returned").values_list("user__username", flat=True))
+    assert told == {"sub", "staff2", "head2"}
 
 
 def test_pass_opens_a_notice_counted_in_working_days(world):
