@@ -32,6 +32,7 @@ class TaskFilters:
     inspection: int | None = None
     plan: int | None = None
     unit: int | None = None
+    unit_role: str = ""  # "implementing": only tasks the unit (or a sub-unit) implements; else any party
     category: str = ""
     year: int | None = None
     status: str = ""
@@ -51,6 +52,7 @@ class TaskFilters:
             inspection=number("inspection"),
             plan=number("plan"),
             unit=number("unit"),
+            unit_role="implementing" if params.get("unit_role") == "implementing" else "",
             category=params.get("category") or "",
             year=number("year"),
             status=params.get("status") or "",
@@ -71,7 +73,9 @@ def task_list_for_user(user: Any, filters: TaskFilters | None = None, *, on: dt.
         qs = qs.filter(plan_id=filters.plan)
     if filters.unit:
         unit = Organization.objects.filter(pk=filters.unit).first()
-        qs = qs.filter(pk__in=Task.objects.filter(task_party_q(unit.path)).values("pk")) if unit else qs.none()
+        party = (Q(implementing_units__path__startswith=unit.path) if filters.unit_role == "implementing"
+                 else task_party_q(unit.path)) if unit else Q(pk__in=[])
+        qs = qs.filter(pk__in=Task.objects.filter(party).values("pk")) if unit else qs.none()
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.year:
