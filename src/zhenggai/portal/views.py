@@ -1,38 +1,104 @@
-"""The public site (no login). Only public fields: no staff names, no objection contacts, nothing internal.
-The full portal comes later; for now a home page, the public notices and their objection form."""
+"""The public site (no login): home, plan, task, results and public notices with their objection form.
+
+Every GET goes through `caching.public_page` (ETag, 304, page cache, no session). What is public is
+decided in `selectors`. The objection form is the only write: see `notice_detail`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 
+from zhenggai.complaints.redaction import mask_text
 from zhenggai.core.errors import DomainError
-from zhenggai.inspections.models import Plan
 from zhenggai.rectification.acceptance_forms import PublicObjectionForm
-from zhenggai.rectification.models import PublicNotice
+from zhenggai.rectification.models import Objection, PublicNotice
 from zhenggai.rectification.transitions import objection_lodge
 from zhenggai.rectification.warnings import today
+from zhenggai.rectification.workflow import Category, ScheduleJudgement, TaskStatus
+
+from . import selectors
+from .caching import cached_response, public_page, render_page
+from .updates import latest_updates
 
 
+@public_page()
 def home(request: HttpRequest) -> HttpResponse:
-    plans = Plan.objects.filter(published_date__isnull=False).select_related("inspection").order_by("-published_date")
-    notices = _public_notices().filter(status=PublicNotice.Status.OPEN)[:10]
-    return render(request, "portal/home.html", {"plans": plans, "notices": notices})
+    """The region's inspections and published plans, headline figures, open notices, latest updates."""
+    plans = list(selectors.public_plans())
+    sections: dict[int, dict[str, Any]] = {}
+    for plan in plans:
+        entry = sections.setdefault(plan.inspection_id, {"inspection": plan.inspection, "plans": []})
+        entry["plans"].append({"plan": plan, "figures": selectors.task_figures(plan.tasks.all())})
+    regions = sorted({p.inspection.target_region.name for p in plans})
+    on = today()
+    notices = [n for n in selectors.public_notices().filter(status=PublicNotice.Status.OPEN, end_date__gte=on)[:20]]
+    return render_page("portal/home.html", {
+        "regions": regions, "sections": list(sections.values()),
+        "figures": selectors.task_figures(selectors.public_tasks()),
+        "complaints": selectors.complaint_figures(), "notices": notices, "updates": latest_updates(8),
+        "today": on,
+    })
 
 
-def _public_notices():  # type: ignore[no-untyped-def]
-    return (PublicNotice.objects.exclude(status=PublicNotice.Status.WITHDRAWN)
-            .select_related("task", "task__plan").prefetch_related("task__implementing_units")
-            .order_by("-start_date", "-id"))
+def _filters(request: HttpRequest) -> tuple[Any, ...]:
+    return selectors.TaskFilter.from_query(request.GET).key()
 
 
+@public_page(vary_on=_filters)
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan: goals, measure areas, guarantee measures, the filtered task table, the QR code."""
+    plan = selectors.public_plan(pk)
+    if plan is None:
+        raise Http404
+    flt = selectors.TaskFilter.from_query(request.GET)
+    rows = selectors.task_rows(plan, flt)
+    return render_page("portal/plan_detail.html", {
+        "plan": plan, "rows": rows, "filter": flt, "figures": selectors.task_figures(plan.tasks.all()),
+        "units": selectors.unit_choices(plan), "years": selectors.year_choices(plan),
+        "statuses": TaskStatus.choices, "categories": Category.choices, "schedules": ScheduleJudgement.choices,
+        "areas": list(plan.measure_areas.all()), "today": today(),
+    })
+
+
+@public_page()
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One task: its public fields, measures, timeline and public before/after photos."""
+    task = selectors.public_task(pk)
+    if task is None:
+        raise Http404
+    rows = [row for row in selectors.task_rows(task.plan) if row.task.pk == task.pk]
+    photos = selectors.public_photos(task)
+    return render_page("portal/task_detail.html", {
+        "task": task, "plan": task.plan, "judgement": rows[0].judgement_label if rows else "",
+        "timeline": selectors.task_timeline(task),
+        "before": [p for p in photos if p.category == "before_photo"],
+        "after": [p for p in photos if p.category == "after_photo"],
+        "rebound_public": bool(task.rebound_of and task.rebound_of.plan.published_date),
+    })
+
+
+@public_page()
+def results(request: HttpRequest) -> HttpResponse:
+    """成效清单: closed tasks with what changed, grouped by 九治 category."""
+    groups = selectors.results()
+    return render_page("portal/results.html", {"groups": groups, "count": sum(len(g[2]) for g in groups)})
+
+
+@public_page()
 def notice_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/notice_list.html", {"notices": _public_notices()[:200], "today": today()})
+    return render_page("portal/notice_list.html", {"notices": selectors.public_notices()[:200], "today": today()})
+
+
+# ----------------------------------------------------------------------------- notice + objection
 
 
 def _client_hash(request: HttpRequest) -> str:
@@ -40,25 +106,69 @@ def _client_hash(request: HttpRequest) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    notice = _public_notices().filter(pk=pk).first()
+def _origin_allowed(request: HttpRequest) -> bool:
+    """The objection form's protection against cross-site posting, in place of Django's CSRF token (a
+    token would make the cacheable notice page differ per visitor): browsers send `Origin` (and
+    `Sec-Fetch-Site`) with every form POST; a POST from another site is refused. Clients that send
+    neither (scripts, tests) gain nothing a direct request would not give them."""
+    if request.META.get("HTTP_SEC_FETCH_SITE", "") == "cross-site":
+        return False
+    origin = request.META.get("HTTP_ORIGIN", "")
+    if not origin:
+        return True
+    if origin == "null":
+        return False
+    allowed = {f"{request.scheme}://{request.get_host()}", *getattr(settings, "CSRF_TRUSTED_ORIGINS", [])}
+    site = getattr(settings, "ZHENGGAI_SITE_URL", "")
+    if site:
+        parts = urlsplit(site)
+        allowed.add(f"{parts.scheme}://{parts.netloc}")
+    return origin in allowed
+
+
+def _notice(pk: int) -> PublicNotice:
+    notice = selectors.public_notices().filter(pk=pk).first()
     if notice is None:
         raise Http404
-    is_open = notice.status == PublicNotice.Status.OPEN and today() <= notice.end_date
-    form = PublicObjectionForm(request.POST or None)
+    return notice
+
+
+def _notice_page(notice: PublicNotice, form: PublicObjectionForm, *, lodged: bool, status: int = 200) -> HttpResponse:
+    answered = [{"content": mask_text(o.content), "answer": mask_text(o.answer)}
+                for o in notice.objections.filter(status=Objection.Status.ANSWERED).order_by("submitted_at", "pk")]
+    return render_page("portal/notice_detail.html", {
+        "notice": notice, "form": form, "is_open": selectors.notice_is_open(notice), "answered": answered,
+        "objection_count": notice.objections.count(), "lodged": lodged,
+        "task_public": notice.task.plan.published_date is not None,
+    }, status=status)
+
+
+@csrf_exempt  # see _origin_allowed: the page stays the same for everyone, so it can be cached
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The notice (GET, cacheable) and the public's objection (POST: lodge it, then back to the page with
+    `?lodged=1`). An invalid form answers 400 with the errors, uncached."""
     if request.method == "POST":
-        if not is_open:
-            messages.error(request, _("公示已结束，不再受理异议。"))
-        elif form.is_valid():
-            try:
-                objection_lodge(notice=notice, client_hash=_client_hash(request), **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, str(error.message))
-            else:
-                messages.success(request, _("异议已提交。督察整改办将核实并答复，答复前不会销号。"))
-                return redirect("portal:notice_detail", pk=notice.pk)
-    answered = notice.objections.filter(status="answered").order_by("submitted_at")
-    return render(request, "portal/notice_detail.html", {
-        "notice": notice, "form": form, "is_open": is_open, "answered": answered,
-        "objection_count": notice.objections.count(),
-    })
+        return _lodge(request, pk)
+    lodged = request.GET.get("lodged") == "1"
+    return cached_response(request, "portal.notice_detail",
+                           lambda: _notice_page(_notice(pk), PublicObjectionForm(), lodged=lodged), [pk, lodged])
+
+
+def _lodge(request: HttpRequest, pk: int) -> HttpResponse:
+    if not _origin_allowed(request):
+        return HttpResponseForbidden(_("请在本网站的公示页面提交异议。"))
+    notice = _notice(pk)
+    form = PublicObjectionForm(request.POST)
+    if not selectors.notice_is_open(notice):
+        form.is_valid()
+        form.add_error(None, _("公示已结束，不再受理异议。"))
+    elif form.is_valid():
+        try:
+            objection_lodge(notice=notice, client_hash=_client_hash(request), **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+        else:
+            return redirect(reverse("portal:notice_detail", args=[notice.pk]) + "?lodged=1")
+    response = _notice_page(notice, form, lodged=False, status=400)
+    response["Cache-Control"] = "no-store"
+    return response
