@@ -184,3 +184,12 @@ def test_schedule_monthly_on_the_first_and_job_requests_last_month(world, django
         assert monthly_bulletins(on=D(2025, 5, 1)) == 0  # idempotent
     assert set(Bulletin.objects.values_list("region__name", "month")) == {("梁平区", D(2025, 4, 1)),
                                                                           ("垫江县", D(2025, 4, 1))}
+
+
+def test_the_worker_registers_the_bulletin_schedule(db):
+    from django_q.models import Schedule
+
+    from zhenggai.core.schedules import register_all
+
+    assert "zhenggai.reports.tasks" in register_all()
+    assert Schedule.objects.filter(name="monthly-bulletins", schedule_type=Schedule.MONTHLY).exists()

@@ -18,6 +18,7 @@ MODULES = (
     "zhenggai.rectification.acceptance_jobs",  # notice expiry
     "zhenggai.notifications.tasks",  # daily digests
     "zhenggai.complaints.services",  # complaint reply reminders 08:20
+    "zhenggai.reports.tasks",  # monthly dispatch bulletins on the 1st at 07:30
 )
 
 
