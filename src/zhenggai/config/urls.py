@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("zhenggai.api.urls")),
     path("portal/", include("zhenggai.portal.urls")),
     path("", include("zhenggai.accounts.urls")),
+    path("", include("zhenggai.api.urls_pages")),
     path("", include("zhenggai.evidence.urls")),
     path("", include("zhenggai.notifications.urls")),
     path("", include("zhenggai.rectification.urls_rounds")),
