@@ -22,7 +22,7 @@ from zhenggai.accounts.policies import is_system_actor, user_has_role, user_regi
 from .models import AccountabilityCase, Assessment, RuleSet
 
 
-def _privileged(user: Any) -> bool:
+def privileged(user: Any) -> bool:
     return is_system_actor(user) or bool(getattr(user, "is_superuser", False) and user.is_active)
 
 
@@ -38,7 +38,7 @@ def in_user_region(user: Any, region: Region | None) -> bool:
 
 def may_manage(user: Any, region: Region | None) -> bool:
     """Edit rule sets and create/compute assessments of `region` (None: of some region)."""
-    if _privileged(user):
+    if privileged(user):
         return True
     if not user_has_role(user, Role.OFFICE):
         return False
@@ -48,7 +48,7 @@ def may_manage(user: Any, region: Region | None) -> bool:
 def assessments_for(user: Any, queryset: QuerySet[Assessment] | None = None) -> QuerySet[Assessment]:
     """The assessments `user` may read."""
     qs = queryset if queryset is not None else Assessment.objects.all()
-    if _privileged(user):
+    if privileged(user):
         return qs
     region = user_region(user)
     if region is None or not getattr(user, "is_authenticated", False):
@@ -63,7 +63,7 @@ def assessments_for(user: Any, queryset: QuerySet[Assessment] | None = None) -> 
 
 def sees_all_units(user: Any, assessment: Assessment) -> bool:
     """Region-wide roles of the assessment's region see every unit's items."""
-    return _privileged(user) or (user_has_role(user, *REGION_WIDE_ROLES) and in_user_region(user, assessment.region))
+    return privileged(user) or (user_has_role(user, *REGION_WIDE_ROLES) and in_user_region(user, assessment.region))
 
 
 def may_see_unit(user: Any, assessment: Assessment, unit: Organization) -> bool:
@@ -82,7 +82,7 @@ def own_unit_filter(user: Any) -> Q:
 
 def rule_sets_for(user: Any) -> QuerySet[RuleSet]:
     """Rule sets are the office's working material: the office of the region (and above) sees them."""
-    if _privileged(user):
+    if privileged(user):
         return RuleSet.objects.all()
     region = user_region(user)
     if region is None or not user_has_role(user, Role.OFFICE):
@@ -93,12 +93,12 @@ def rule_sets_for(user: Any) -> QuerySet[RuleSet]:
 # ── accountability ──
 
 def may_read_cases(user: Any) -> bool:
-    return _privileged(user) or user_has_role(user, *REGION_WIDE_ROLES)
+    return privileged(user) or user_has_role(user, *REGION_WIDE_ROLES)
 
 
 def may_record_case(user: Any, region: Region | None) -> bool:
     """The discipline body records accountability cases of its region."""
-    if _privileged(user):
+    if privileged(user):
         return True
     if not user_has_role(user, Role.DISCIPLINE):
         return False
@@ -106,7 +106,7 @@ def may_record_case(user: Any, region: Region | None) -> bool:
 
 
 def cases_for(user: Any) -> QuerySet[AccountabilityCase]:
-    if _privileged(user):
+    if privileged(user):
         return AccountabilityCase.objects.all()
     region = user_region(user)
     if region is None or not user_has_role(user, *REGION_WIDE_ROLES):

@@ -18,7 +18,15 @@ from zhenggai.rectification.models import SupervisionNotice, Task
 
 from .engine import ids_as_text
 from .models import AccountabilityCase, Assessment, ScoreItem, UnitScore
-from .policies import assessments_for, cases_for, may_see_unit, own_unit_filter, sees_all_units
+from .policies import (
+    assessments_for,
+    cases_for,
+    may_read_cases,
+    may_see_unit,
+    own_unit_filter,
+    privileged,
+    sees_all_units,
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +141,7 @@ def open_proposals(user: Any) -> list[Proposal]:
     from zhenggai.accounts.policies import user_region
 
     region = user_region(user)
-    if region is None and not getattr(user, "is_superuser", False):
+    if not may_read_cases(user) or (region is None and not privileged(user)):
         return []
     tasks = Task.objects.all() if region is None else Task.objects.filter(region__path__startswith=region.path)
     answered = set(AccountabilityCase.objects.exclude(proposal_event=None).values_list("proposal_event_id", flat=True))
