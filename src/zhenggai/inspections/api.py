@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhenggai.accounts.models import Organization, Region
@@ -201,7 +201,7 @@ def inspection_create(request: ApiRequest, payload: InspectionCreateIn) -> Any:
         raise PermissionDenied()
     inspection = _fold_inspection(request.auth, Inspection(), payload)
     inspection = inspection_save(actor=request.auth, inspection=inspection)
-    return 201, _inspection_out(inspection)
+    return Status(201, _inspection_out(inspection))
 
 
 @router.patch("/inspections/{inspection_id}", response={200: InspectionOut, **ERROR_RESPONSES}, summary="修改督察")
@@ -261,7 +261,7 @@ def plan_create(request: ApiRequest, payload: PlanCreateIn) -> Any:
         raise PermissionDenied()
     plan = plan_save(actor=request.auth, plan=_fold_plan(Plan(inspection=inspection), payload),
                      measure_areas=payload.measure_areas)
-    return 201, _plan_out(plan, request.auth, detail=True)
+    return Status(201, _plan_out(plan, request.auth, detail=True))
 
 
 @router.patch("/plans/{plan_id}", response={200: PlanDetailOut, **ERROR_RESPONSES}, summary="修改整改方案")

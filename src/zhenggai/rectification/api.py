@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhenggai.accounts.models import Organization
@@ -331,7 +331,7 @@ def task_create_api(request: ApiRequest, payload: TaskCreateIn) -> Any:
     data = TaskData(number=payload.number, title=payload.title, implementing_units=[])
     data = _apply_payload(request.auth, data, payload, plan)
     task = task_create(actor=request.auth, plan=plan, data=data)
-    return 201, _detail(request, task.pk)
+    return Status(201, _detail(request, task.pk))
 
 
 @router.patch("/tasks/{task_id}", response={200: TaskDetailOut, **ERROR_RESPONSES}, summary="修改整改任务")
