@@ -172,3 +172,21 @@ def test_ranking_page_queries_do_not_grow_with_units(client, computed, scenario)
     assessment_compute(assessment=computed, actor=w.users.office)
     assert computed.unit_scores.count() == 9
     assert count() == before
+
+
+def test_office_creates_a_rule_set_from_the_starting_rules(client, computed, scenario):
+    w = scenario.world
+    client.force_login(w.users.office)
+    for name in ("ruleset_list", "ruleset_create", "assessment_create"):
+        assert client.get(reverse(name)).status_code == 200
+    assert "2025年度考核细则" in client.get(reverse("ruleset_list")).content.decode()
+    response = client.post(reverse("ruleset_create"), {"name": "2026年度考核细则", "base_points": "100"})
+    assert response.status_code == 302
+    rule_set = computed.rule_set.__class__.objects.get(name="2026年度考核细则")
+    assert sorted(rule_set.rules.values_list("kind", "points")) == sorted([
+        ("yellow_repeated", Decimal("-1")), ("red", Decimal("-2")), ("missed_report", Decimal("-1")),
+        ("acceptance_returned", Decimal("-1")), ("rebound", Decimal("-3")), ("complaint_overdue", Decimal("-1")),
+        ("early_closure", Decimal("0.5"))])
+    assert Event.objects.filter(object_type="ruleset", object_id=str(rule_set.pk), verb="ruleset.created").exists()
+    client.force_login(w.users.discipline)
+    assert client.post(reverse("ruleset_create"), {"name": "x", "base_points": "100"}).status_code == 403
