@@ -104,6 +104,10 @@ def test_completion_against_schedule(scene):
     assert len(values(now, "closed")) == 4
     assert now.rows[5][2].value == "" and now.rows[3][2].value == 2
     assert d.completion_against_schedule(scene.u.office, d.DashboardFilters(year=2025)).total == 3
+    # without a year: this year has no tasks due, so the latest earlier year with tasks (2025)
+    default = d.completion_against_schedule(scene.u.office, ALL, on=dt.date(2026, 6, 1))
+    assert default.title.startswith("2025") and default.total == 3
+    assert d.completion_against_schedule(scene.u.office, ALL, on=dt.date(2027, 6, 1)).title.startswith("2027")
 
 
 def test_overdue_and_red_lists(scene):

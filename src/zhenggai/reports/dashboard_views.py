@@ -20,7 +20,7 @@ from zhenggai.accounts.policies import scope_for
 from zhenggai.inspections.models import Inspection, Plan
 from zhenggai.rectification.models import Task
 
-from .dashboards import DashboardFilters, schedule_year
+from .dashboards import DashboardFilters
 from .dashboards_lists import CHARTS, DASHBOARDS, charts_for, dashboard_build, dashboards_for, may_open
 from .xlsx import attachment_disposition, styled_sheet, xlsx_response
 
@@ -79,7 +79,7 @@ def _render(request: HttpRequest, key: str) -> HttpResponse:
     tabs = [b for b in dashboards_for(request.user) if b.key != "unit"]
     return render(request, "dashboards/dashboard.html", {
         "board": board, "filters": filters, "tabs": tabs if len(tabs) > 1 else [], "unit_stack": unit_stack,
-        "schedule_year": schedule_year(filters), "query": filters.query(), **built,
+        "query": filters.query(), **built,
         **_filter_choices(request.user, filters),
     })
 

@@ -345,19 +345,28 @@ def warnings_over_time(user: Any, filters: DashboardFilters, *, on: dt.date | No
     return chart
 
 
-def schedule_year(filters: DashboardFilters, *, on: dt.date | None = None) -> int:
-    return filters.year or (on or today()).year
+def schedule_year(filters: DashboardFilters, *, on: dt.date | None = None, tasks: QuerySet[Task] | None = None) -> int:
+    """The due year the schedule chart shows: the filter's; else this year when tasks are due in it;
+    else the latest earlier due year of `tasks` (one query); else this year."""
+    if filters.year:
+        return filters.year
+    current = (on or today()).year
+    if tasks is None:
+        return current
+    years = {y for y in tasks.filter(due_year__lte=current).order_by().values_list("due_year", flat=True).distinct()
+             if y is not None}
+    return current if current in years or not years else max(years)
 
 
 def completion_against_schedule(user: Any, filters: DashboardFilters, *, on: dt.date | None = None) -> Chart:
-    """年度计划完成情况: for a due year (the filter's, else this year), per month, cumulative
+    """年度计划完成情况: for a due year (see `schedule_year`), per month, cumulative
     - planned: tasks of that due year whose deadline falls by the month's end (a deadline before the
       year counts from January; no deadline or a later one counts in December);
     - accepted: tasks of that year now in public notice or closed, by the date of their last passing
       acceptance review;
     - closed: tasks of that year now closed, by the date of their last `task.close` event.
-    Three GROUP BY queries."""
-    year = schedule_year(filters, on=on)
+    Three GROUP BY queries (and one to pick the year without a filter)."""
+    year = schedule_year(filters, on=on, tasks=tasks_for(user, filters))
     tasks = tasks_for(user, filters).filter(due_year=year)
     planned_by_month = [0] * 13
     for row in tasks.order_by().values("deadline__year", "deadline__month").annotate(n=Count("pk")):
