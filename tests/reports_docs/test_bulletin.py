@@ -40,7 +40,10 @@ def test_figures_of_the_scene(scene):
 def test_other_months_and_regions(scene):
     w = scene.world
     february = bulletin_context(region=w.district, month=dt.date(2025, 2, 14))
-    assert february.as_of == D(2025, 2, 28) and february.rounds == [] and february.reporters == []
+    assert february.rounds == [] and february.reporters == []
+    assert february.as_of == D(2025, 3, 20)  # generated weeks later: today's state, dated today
+    on_the_first = bulletin_context(region=w.district, month="2025-02", on=D(2025, 3, 1))
+    assert on_the_first.as_of == D(2025, 2, 28)  # the schedule's bulletin is dated the month's last day
     other = bulletin_context(region=w.other_district, month="2025-03")
     assert other.summary.tasks == 1 and other.ranking[0].unit == "垫江县督察整改办"
 
