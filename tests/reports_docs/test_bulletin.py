@@ -196,3 +196,20 @@ def test_the_worker_registers_the_bulletin_schedule(db):
 
     assert "zhenggai.reports.tasks" in register_all()
     assert Schedule.objects.filter(name="monthly-bulletins", schedule_type=Schedule.MONTHLY).exists()
+
+
+def test_the_figures_take_a_fixed_number_of_queries(scene, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories as f
+
+    w = scene.world
+    with CaptureQueriesContext(connection) as before:
+        bulletin_context(region=w.district, month="2025-03")
+    for number in range(7, 12):  # more tasks, more units, more red ones
+        unit = f.org(f"测试镇{number}", region=w.district, kind="township", parent=w.gov)
+        f.task(actor=w.users.office, plan=w.plan, number=number, units=[unit], deadline=D(2025, 3, 1))
+    with django_assert_num_queries(len(before.captured_queries)):
+        data = bulletin_context(region=w.district, month="2025-03")
+    assert data.summary.tasks == 11 and len(data.red) == 6 and len(data.ranking) == 8
