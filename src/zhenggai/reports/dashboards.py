@@ -328,13 +328,13 @@ def warnings_over_time(user: Any, filters: DashboardFilters, *, on: dt.date | No
             for level in (RED, YELLOW):
                 standing[level] += deltas.get(day, {}).get(level, 0)
                 week_new[level] += entries.get(day, {}).get(level, 0)
-        label = f"{start.month}月{start.day}日"
+        label = _("%(m)s月%(d)s日") % {"m": start.month, "d": start.day}
         chart.categories.append(label)
         new_red.append(Point(week_new[RED], red_url))
         new_yellow.append(Point(week_new[YELLOW], yellow_url))
         at_red.append(Point(max(standing[RED], 0), red_url))
         at_yellow.append(Point(max(standing[YELLOW], 0), yellow_url))
-        chart.rows.append([Cell(f"{start.year}年{label}"), Cell(week_new[RED]), Cell(week_new[YELLOW]),
+        chart.rows.append([Cell(start), Cell(week_new[RED]), Cell(week_new[YELLOW]),
                            Cell(max(standing[RED], 0), red_url), Cell(max(standing[YELLOW], 0), yellow_url)])
     chart.series = [
         Series(_("新亮红灯"), new_red, key="new_red", color="#ef9a9a"),
@@ -407,12 +407,12 @@ def completion_against_schedule(user: Any, filters: DashboardFilters, *, on: dt.
         sums[0] += planned_by_month[month]
         sums[1] += accepted_by_month[month]
         sums[2] += closed_by_month[month]
-        chart.categories.append(f"{month}月")
+        chart.categories.append(_("%(m)s月") % {"m": month})
         planned.append(Point(sums[0], plan_url))
         future = month > last_month
         accepted.append(Point(sums[1], accepted_url))
         closed.append(Point(sums[2], closed_url))
-        chart.rows.append([Cell(f"{year}年{month}月"), Cell(sums[0], plan_url),
+        chart.rows.append([Cell(_("%(y)s年%(m)s月") % {"y": year, "m": month}), Cell(sums[0], plan_url),
                            Cell("" if future else sums[1]), Cell("" if future else sums[2], closed_url)])
     chart.series = [
         Series(_("计划完成（累计）"), planned, key="planned", color="#1565c0", type="line"),
