@@ -101,6 +101,18 @@ def _text_of(kind: str, content: bytes) -> tuple[str, list[str]]:
     raise AssertionError(f"unexpected content type {kind}")
 
 
+def _accessible(url: str, html: str) -> None:
+    """The basics every portal page keeps: a language, one h1, a skip link to the main landmark, a
+    navigation landmark, tables with a caption and header cells with a scope."""
+    assert re.search(r'<html lang="(zh-Hans|en)"', html), url
+    assert len(re.findall(r"<h1[\s>]", html)) == 1, url
+    assert 'href="#main"' in html and '<main id="main"' in html and "<nav" in html, url
+    for table in re.findall(r"<table.*?</table>", html, flags=re.S):
+        assert "<caption" in table, url
+        assert all("scope=" in th for th in re.findall(r"<th[\s>][^>]*>?", table)), url
+    assert "<script>" not in html and " style=" not in html, url  # nothing a strict CSP would block
+
+
 def crawl(client, *starts: str) -> dict[str, tuple[str, str]]:
     """url → (visible text, raw content) of every /portal/ URL reachable from `starts`."""
     seen: dict[str, tuple[str, str]] = {}
@@ -116,6 +128,8 @@ def crawl(client, *starts: str) -> dict[str, tuple[str, str]]:
             assert "Cookie" not in response.get("Vary", ""), url
         text, links = _text_of(response["Content-Type"], response.content)
         raw = response.content.decode("utf-8", errors="ignore")
+        if response["Content-Type"].startswith("text/html") and not url.startswith("/portal/complaints/"):
+            _accessible(url, raw)
         seen[url] = (text, raw)
         for href in links:
             target = urlsplit(urljoin("http://testserver" + url, href))

@@ -154,7 +154,7 @@ def _table_queryset(plan: Plan) -> QuerySet[Task]:
     approved = ProgressReport.objects.filter(status=ProgressReport.Status.APPROVED).only(
         "pk", "task_id", "unit_id", "round_id", "status", "percent", "approved_at")
     return (Task.objects.filter(plan=plan)
-            .select_related("plan", "plan__inspection", "acceptance_unit", "measure_area")
+            .select_related("plan", "plan__inspection", "lead_unit", "acceptance_unit", "measure_area")
             .prefetch_related("implementing_units", "milestones",
                               Prefetch("reports", queryset=approved, to_attr="approved_reports"),
                               Prefetch("rounds", queryset=DispatchRound.objects.only("pk", "period_start"),
@@ -214,6 +214,12 @@ def task_rows(plan: Plan, flt: TaskFilter | None = None, *, on: dt.date | None =
     if flt.schedule:
         rows = [row for row in rows if row.judgement == flt.schedule]
     return rows
+
+
+def task_judgement(task: Task, *, on: dt.date | None = None) -> str:
+    """序时进度 of one public task (as in its plan's table)."""
+    found = _table_queryset(task.plan).filter(pk=task.pk).first()
+    return judgement(found, on or today()) if found is not None else ""
 
 
 def unit_choices(plan: Plan) -> list[Organization]:

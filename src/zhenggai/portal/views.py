@@ -75,10 +75,10 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.public_task(pk)
     if task is None:
         raise Http404
-    rows = [row for row in selectors.task_rows(task.plan) if row.task.pk == task.pk]
+    judgement = selectors.task_judgement(task)
     photos = selectors.public_photos(task)
     return render_page("portal/task_detail.html", {
-        "task": task, "plan": task.plan, "judgement": rows[0].judgement_label if rows else "",
+        "task": task, "plan": task.plan, "judgement": ScheduleJudgement(judgement).label if judgement else "",
         "timeline": selectors.task_timeline(task),
         "before": [p for p in photos if p.category == "before_photo"],
         "after": [p for p in photos if p.category == "after_photo"],
