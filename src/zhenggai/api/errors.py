@@ -132,6 +132,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return error_response(429, "rate_limited", _("请求过于频繁，请稍后再试。"))
         if exc.status_code == 403 and "CSRF" in str(exc):
             return error_response(403, "csrf_failed", _("CSRF 校验失败：使用登录会话写入时须提供 X-CSRFToken 请求头。"))
+        if exc.status_code == 400:  # e.g. a body that is not JSON: answered as any other invalid input
+            return error_response(422, "invalid", _("请求内容不正确：%(problem)s。") % {"problem": _("不是有效的 JSON")})
         if exc.status_code == 404:
             return error_response(404, NotFound.code, NotFound().message)
         return error_response(exc.status_code, f"http_{exc.status_code}", str(exc))
