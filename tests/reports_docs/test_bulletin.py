@@ -213,3 +213,23 @@ def test_the_figures_take_a_fixed_number_of_queries(scene, django_assert_num_que
     with django_assert_num_queries(len(before.captured_queries)):
         data = bulletin_context(region=w.district, month="2025-03")
     assert data.summary.tasks == 11 and len(data.red) == 6 and len(data.ranking) == 8
+
+
+def test_the_job_adds_the_ranking_of_the_region_s_latest_assessment(scene):
+    from zhenggai.assessment.selectors import ranking_rows
+    from zhenggai.assessment.services import assessment_compute, assessment_create, rule_set_create
+    from zhenggai.reports.tasks import bulletin_generate
+
+    w, office = scene.world, scene.users.office
+    rules = rule_set_create(actor=office, region=w.district, name="2025年度考核细则")
+    assessment = assessment_create(actor=office, region=w.district, title="2025年第一季度考核", period_kind="quarter",
+                                   start=D(2025, 1, 1), end=D(2025, 3, 31), rule_set=rules)
+    assessment_compute(assessment=assessment, actor=office, on=D(2025, 3, 20))
+    rows = ranking_rows(assessment=assessment)
+    assert rows, "the scene's warnings and late reports give the units scores"
+    bulletin = Bulletin.objects.create(region=w.district, month=D(2025, 3, 1), number=1, requested_by=office)
+    assert bulletin_generate(bulletin.pk, on=D(2025, 3, 20)) == Bulletin.Status.DONE
+    bulletin.refresh_from_db()
+    text = pdf_text(bulletin.pdf.read())
+    assert "考核排名" in text
+    assert rows[0].unit_name in text and f"{rows[0].score}" in text

@@ -32,6 +32,7 @@ from django.views.decorators.http import condition, require_http_methods
 
 from zhenggai.core.errors import DomainError
 from zhenggai.core.views_util import get_scoped_or_404
+from zhenggai.portal.caching import render_page
 from zhenggai.reports.xlsx import attachment_disposition, styled_sheet, xlsx_response
 
 from . import publication
@@ -118,14 +119,14 @@ def portal_complaints(request: HttpRequest) -> HttpResponse:
         stats = complaint_statistics(publication.published_complaints().filter(inspection_id=inspection_id))
         sections.append({**entry, "stats": stats, "sentence": summary_sentence(stats)})
     sections.sort(key=lambda s: s["inspection"].start_date, reverse=True)
-    return render(request, "portal/complaints.html", {"sections": sections})
+    return render_page("portal/complaints.html", {"sections": sections})
 
 
 @public_page(_batch_etag("html"))
 def portal_batch(request: HttpRequest, pk: int) -> HttpResponse:
     """The ten-column table of one published batch."""
     batch = _published_batch(pk)
-    return render(request, "portal/complaints_batch.html", {
+    return render_page("portal/complaints_batch.html", {
         "batch": batch, "inspection": batch.inspection, "columns": publication.column_pairs(),
         "rows": publication.public_rows(batch),
     })

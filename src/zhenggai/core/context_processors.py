@@ -18,5 +18,8 @@ def site(request: HttpRequest) -> dict[str, Any]:
             "manage_users": superuser or user_has_role(user, Role.ADMIN),
             "import_tasks": superuser or user_has_role(user, Role.OFFICE),
             "office": superuser or user_has_role(user, Role.OFFICE),
+            "bulletins": superuser or any(user_has_role(user, r) for r in (Role.OFFICE, Role.LEADER, Role.DISCIPLINE)),
+            "accountability": superuser or any(user_has_role(user, r)
+                                               for r in (Role.OFFICE, Role.LEADER, Role.DISCIPLINE)),
         },
     }

@@ -68,6 +68,18 @@ def bulletin_request(*, actor: Any, region: Region, month: str | dt.date) -> Bul
     return bulletin
 
 
+def _assessment_rows(region: Any, month: dt.date) -> list[Any] | None:
+    """The ranking of the latest computed assessment of the region that had started by the month's end
+    (the assessment module's choice of period), or None when there is none."""
+    import calendar
+
+    from zhenggai.assessment.selectors import latest_assessment, ranking_rows
+
+    month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    assessment = latest_assessment(region=region, on=month_end)
+    return ranking_rows(assessment=assessment) if assessment is not None else None
+
+
 def bulletin_generate(bulletin_id: int, on: dt.date | None = None) -> str:
     """The job: render both files of the bulletin and store them. Returns the new status."""
     from zhenggai.core.actors import system_actor
@@ -78,7 +90,8 @@ def bulletin_generate(bulletin_id: int, on: dt.date | None = None) -> str:
     try:
         from .bulletin_docx import bulletin_docx_bytes
 
-        data = bulletin_context(region=bulletin.region, month=bulletin.month, number=bulletin.number, on=on)
+        data = bulletin_context(region=bulletin.region, month=bulletin.month, number=bulletin.number, on=on,
+                                assessment_rows=_assessment_rows(bulletin.region, bulletin.month))
         pdf, docx = bulletin_pdf_bytes(data), bulletin_docx_bytes(data)
     except Exception as error:  # noqa: BLE001 - any failure is recorded on the row for the office to see
         log.exception("bulletin %s failed", bulletin_id)
