@@ -20,12 +20,12 @@ from zhenggai.core.models import Event
 from zhenggai.evidence.models import Evidence
 from zhenggai.inspections.models import MeasureArea, Plan
 
-from . import transitions
-from .deadlines import DeadlineError, parse_deadline
-from .models import Task
-from .selectors import SORTS, TaskFilters, task_detail_for_user, task_list_for_user
-from .services import MeasureData, TaskData, task_create, task_data_from, task_update
-from .workflow import Category, DeadlineKind, TaskStatus
+from .. import transitions
+from ..deadlines import DeadlineError, parse_deadline
+from ..models import Task
+from ..selectors import SORTS, TaskFilters, task_detail_for_user, task_list_for_user
+from ..services import MeasureData, TaskData, task_create, task_data_from, task_update
+from ..workflow import Category, DeadlineKind, TaskStatus
 
 router = Router(tags=["整改任务"])
 
