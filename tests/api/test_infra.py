@@ -103,3 +103,21 @@ def test_rate_limit_answers_429_with_retry_after(world, api, settings):
 def test_health_needs_no_authentication(db):
     response = Client().get("/api/v1/health")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_stored_answers_expire_after_a_day(world, api):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from zhenggai.api.idempotency import idempotency_purge
+
+    url = f"/api/v1/tasks/{world.t_dept.pk}/start"
+    assert api.staff.post(url, {}, **{"Idempotency-Key": "k1"}).status_code == 200
+    assert idempotency_purge() == 0
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    # an expired key is a new request: acted on again (here refused, as the task has started)
+    assert api.staff.post(url, {}, **{"Idempotency-Key": "k1"}).status_code == 409
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    assert idempotency_purge() == 1
+    assert not IdempotencyRecord.objects.exists()

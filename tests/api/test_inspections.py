@@ -28,7 +28,7 @@ def test_office_registers_an_inspection_and_its_plan(world, api):
     body = {"title": "第二轮中央督察", "level": "central", "target_region": world.district.pk,
             "start_date": "2025-05-01", "end_date": "2025-06-01"}
     assert api.staff.post("/api/v1/inspections", body).status_code == 403
-    assert api.office.post("/api/v1/inspections", {**body, "target_region": world.other_district.pk}).status_code == 403
+    assert api.office.post("/api/v1/inspections", {**body, "target_region": world.other_district.pk}).status_code == 422
     wrong = api.office.post("/api/v1/inspections", {**body, "end_date": "2025-04-01"})
     assert wrong.status_code == 422 and wrong.json()["field"] == "end_date"
     created = api.office.post("/api/v1/inspections", body)
@@ -37,6 +37,9 @@ def test_office_registers_an_inspection_and_its_plan(world, api):
     assert Inspection.objects.get(pk=pk).level == "central"
     assert api.office.patch(f"/api/v1/inspections/{pk}", {"round": "第二轮"}).json()["round"] == "第二轮"
     assert api.other_office.patch(f"/api/v1/inspections/{pk}", {"round": "x"}).status_code == 404
+    moved = api.office.patch(f"/api/v1/inspections/{pk}", {"target_region": world.other_district.pk})
+    assert moved.status_code == 422 and moved.json()["field"] == "target_region"
+    assert Inspection.objects.get(pk=pk).target_region == world.district
     plan = api.office.post("/api/v1/plans", {"inspection": pk, "title": "整改方案", "measure_areas": ["治水", "治气"]})
     assert plan.status_code == 201 and plan.json()["measure_areas"] == ["治水", "治气"]
     plan_id = plan.json()["id"]

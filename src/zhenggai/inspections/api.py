@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhenggai.accounts.models import Organization, Region
-from zhenggai.accounts.policies import CHANGE, CREATE, get_for_user, scope_for, user_can
+from zhenggai.accounts.policies import CHANGE, CREATE, get_for_user, scope_for, user_can, user_region
 from zhenggai.api.errors import ERROR_RESPONSES, READ_ERRORS
 from zhenggai.api.pagination import Pages
 from zhenggai.api.schemas import ApiRequest, Id, RegionRef, Text, UnitRef, id_path, unit_ref
@@ -149,6 +149,14 @@ def _plan_out(plan: Plan, user: Any = None, *, detail: bool = False) -> dict[str
     return data
 
 
+def _regions_for(user: Any) -> Any:
+    """The regions the user may choose, as in the page's form: their own region's sub-tree."""
+    region = user_region(user)
+    if getattr(user, "is_superuser", False) or region is None:
+        return Region.objects.all()
+    return Region.objects.filter(path__startswith=region.path)
+
+
 def _fold_inspection(user: Any, inspection: Inspection, payload: InspectionWrite) -> Inspection:
     sent = payload.model_fields_set
     for name in ("title", "level", "kind", "start_date", "end_date", "feedback_date", "complaint_reply_days"):
@@ -158,9 +166,9 @@ def _fold_inspection(user: Any, inspection: Inspection, payload: InspectionWrite
         if name in sent:
             setattr(inspection, name, getattr(payload, name) or "")
     if "target_region" in sent and payload.target_region is not None:
-        region = Region.objects.filter(pk=payload.target_region).first()
+        region = _regions_for(user).filter(pk=payload.target_region).first()
         if region is None:
-            raise ValidationFailed(_("行政区域不存在。"), field="target_region")
+            raise ValidationFailed(_("只能选择本行政区域及其下级区域。"), field="target_region")
         inspection.target_region = region
     if "group" in sent:
         group = None
