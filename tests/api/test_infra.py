@@ -90,14 +90,21 @@ def test_refusals_before_the_action_are_not_stored(world, api):
 
 
 def test_rate_limit_answers_429_with_retry_after(world, api, settings):
+    import datetime as dt
+
+    import time_machine
+
     settings.ZHENGGAI_API_RATE_PER_MIN = 3
-    codes = [api.staff.get("/api/v1/tasks").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
-    limited = api.staff.get("/api/v1/tasks")
-    assert limited.json()["code"] == "rate_limited"
-    assert 1 <= int(limited["Retry-After"]) <= 60
-    # another token has its own budget
-    assert api.head.get("/api/v1/tasks").status_code == 200
+    with time_machine.travel(dt.datetime(2025, 3, 3, 9, 0, 15, tzinfo=dt.UTC), tick=False):
+        codes = [api.staff.get("/api/v1/tasks").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = api.staff.get("/api/v1/tasks")
+        assert limited.json()["code"] == "rate_limited"
+        assert limited["Retry-After"] == "45"  # to the next minute
+        # another token has its own budget
+        assert api.head.get("/api/v1/tasks").status_code == 200
+    with time_machine.travel(dt.datetime(2025, 3, 3, 9, 1, 0, tzinfo=dt.UTC), tick=False):
+        assert api.staff.get("/api/v1/tasks").status_code == 200  # a new minute, a new budget
 
 
 def test_health_needs_no_authentication(db):
@@ -121,3 +128,17 @@ def test_stored_answers_expire_after_a_day(world, api):
     IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
     assert idempotency_purge() == 1
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_retry_while_the_first_request_runs_answers_409(world, api):
+    import hashlib
+    import json
+
+    url = f"/api/v1/tasks/{world.t_dept.pk}/start"
+    body = {"note": "开工"}
+    raw = json.dumps(body).encode()  # as the test client encodes it
+    IdempotencyRecord.objects.create(user=world.users.staff, key="busy", method="POST", path=url,
+                                     body_hash=hashlib.sha256(raw).hexdigest(), status=0)
+    response = api.staff.post(url, body, **{"Idempotency-Key": "busy"})
+    assert response.status_code == 409 and response.json()["code"] == "idempotency_in_progress"
+    assert Task.objects.get(pk=world.t_dept.pk).status == TaskStatus.NOT_STARTED
