@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -282,3 +283,39 @@ def test_too_many_files_in_one_request(world, login, settings):
     assert response.status_code == 400
     assert "一次最多上传 2 个文件。" in response.content.decode()
     assert not Evidence.objects.exists()
+
+
+def test_a_photo_is_put_on_the_portal_and_taken_off_again_by_its_uploader(world, login, client):
+    from zhenggai.core.models import Event
+    from zhenggai.portal.selectors import public_photo_queryset
+
+    photo = stored(world)
+    assert not photo.is_public
+    client = login(world.users.staff)
+    page = client.get(reverse("task_detail", args=[world.t_dept.pk])).content.decode()
+    assert 'data-testid="evidence-public"' in page and "在公众门户公开" in page
+    response = client.post(reverse("evidence_public", args=[photo.pk]), {"is_public": "1"})
+    assert response.status_code == 302
+    photo.refresh_from_db()
+    assert photo.is_public
+    world.plan.published_date = world.plan.published_date or dt.date(2025, 4, 1)
+    world.plan.save(update_fields=["published_date"])
+    assert public_photo_queryset().filter(pk=photo.pk).exists()
+    client.post(reverse("evidence_public", args=[photo.pk]), {"is_public": "0"})
+    photo.refresh_from_db()
+    assert not photo.is_public and not public_photo_queryset().filter(pk=photo.pk).exists()
+    assert Event.objects.filter(verb="evidence.publication_changed").count() == 2
+
+
+def test_only_photos_may_be_public_and_only_the_uploader_or_office_may_change_it(world, login):
+    report = stored(world, name="监测报告.pdf", data=s.pdf(), category=EvidenceCategory.MONITORING)
+    client = login(world.users.staff)
+    client.post(reverse("evidence_public", args=[report.pk]), {"is_public": "1"})
+    report.refresh_from_db()
+    assert not report.is_public  # refused with a message, nothing changed
+    photo = stored(world)
+    assert login(world.users.head).post(reverse("evidence_public", args=[photo.pk]), {"is_public": "1"}).status_code == 403
+    assert login(world.users.staff2).post(reverse("evidence_public", args=[photo.pk]), {"is_public": "1"}).status_code == 404
+    assert login(world.users.office).post(reverse("evidence_public", args=[photo.pk]), {"is_public": "1"}).status_code == 302
+    photo.refresh_from_db()
+    assert photo.is_public

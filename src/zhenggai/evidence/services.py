@@ -158,6 +158,33 @@ def _store(*, actor: Any, task: Any, complaint: Any, item: InspectedFile, catego
     return evidence
 
 
+def evidence_set_public(*, actor: Any, evidence: Evidence, is_public: bool) -> Evidence:
+    """Show a before/after photo on the public portal, or take it off again.
+
+    Rules: the actor must see it (NotFound otherwise) and be its uploader or the office of the task's
+    region (PermissionDenied); only photos of the categories 整改前照片/整改后照片 of a task may be public
+    (ValidationFailed). Taking a photo off the portal is always possible, also when it backs a report or
+    an application: the file stays, only its public mark changes.
+    Side effects: `evidence.publication_changed` on the task's chain; nothing when the mark is unchanged.
+    """
+    with transaction.atomic():
+        visible = evidence_get_for_user(actor, evidence.pk)
+        locked = Evidence.objects.select_for_update(of=("self",)).select_related("task__region").get(pk=visible.pk)
+        if not may_delete(actor, locked):
+            raise PermissionDenied(_("只有上传人或督察整改办可以更改照片的公开设置。"))
+        if locked.is_public == is_public:
+            return locked
+        if is_public and (locked.task_id is None or locked.category not in PUBLIC_CATEGORIES
+                          or not locked.content_type.startswith("image/")):
+            raise ValidationFailed(_("只有整改前照片和整改后照片可以在公众门户公开。"), field="is_public")
+        locked.is_public = is_public
+        locked.save(update_fields=["is_public"])
+        event_record(actor=actor, verb="evidence.publication_changed", obj=locked.task or locked, data={
+            "evidence": locked.pk, "name": locked.original_name, "changes": {"is_public": [not is_public, is_public]},
+        })
+    return locked
+
+
 def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
     """Delete an evidence file.
 

@@ -28,7 +28,14 @@ from .forms import ACCEPT, EvidenceUploadForm
 from .models import Evidence
 from .policies import may_upload
 from .selectors import evidence_get_for_user
-from .services import EvidenceRefused, evidence_check_files, evidence_create_many, evidence_delete, max_files
+from .services import (
+    EvidenceRefused,
+    evidence_check_files,
+    evidence_create_many,
+    evidence_delete,
+    evidence_set_public,
+    max_files,
+)
 from .uploads import EvidenceUploadLimit
 
 logger = logging.getLogger(__name__)
@@ -130,6 +137,25 @@ def evidence_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
     """The 320px JPEG thumbnail of an image, inline; 404 when the evidence has none."""
     evidence = _visible_evidence(request, pk)
     return _file_response(request, evidence.thumbnail, "image/jpeg", 'inline; filename="thumbnail.jpg"')
+
+
+@login_required
+@require_POST
+def evidence_public_view(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = _visible_evidence(request, pk)
+    is_public = request.POST.get("is_public") == "1"
+    try:
+        evidence_set_public(actor=request.user, evidence=evidence, is_public=is_public)
+    except NotFound as exc:
+        raise Http404 from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied from exc
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, (_("“%(name)s”已在公众门户公开。") if is_public else
+                                   _("“%(name)s”已从公众门户撤下。")) % {"name": evidence.original_name})
+    return redirect(_task_url(evidence.task) if evidence.task is not None else reverse("workbench"))
 
 
 @login_required

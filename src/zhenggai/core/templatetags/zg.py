@@ -128,7 +128,7 @@ def event_label(verb: str) -> str:
         "submitted": _("提交"), "assigned": _("交办"), "handled": _("办理"),
         "reviewed": _("审核"), "published": _("公开"), "linked": _("关联"), "merged": _("合并"), "opened": _("发起"), "closed": _("结束"), "reminded": _("提醒"), "approved": _("审核通过"), "returned": _("退回"), "saved": _("保存"),
         "computed": _("计算"), "requested": _("申请生成"), "generated": _("生成"), "revoked": _("吊销"),
-        "review_noted": _("补记验收意见"), "complainant_updated": _("更新信访人信息"),
+        "review_noted": _("补记验收意见"), "publication_changed": _("更改公开设置"), "complainant_updated": _("更新信访人信息"),
     }
     objects = {
         "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),

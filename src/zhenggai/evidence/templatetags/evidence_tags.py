@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from zhenggai.evidence.forms import ACCEPT, EvidenceUploadForm
 from zhenggai.evidence.policies import backing_labels, is_region_office, may_upload
 from zhenggai.evidence.selectors import evidence_for_task
+from zhenggai.evidence.services import PUBLIC_CATEGORIES
 
 register = template.Library()
 
@@ -46,8 +47,10 @@ def evidence_panel(context: Any, task: Any) -> SafeString:
         backing = backing_labels(item)
         item.icon = file_icon(item.content_type)  # type: ignore[attr-defined]
         item.backing = backing  # type: ignore[attr-defined]
-        item.may_delete = not backing and (  # type: ignore[attr-defined]
-            everything or item.uploaded_by_id == getattr(user, "pk", None))
+        owner = everything or item.uploaded_by_id == getattr(user, "pk", None)
+        item.may_delete = not backing and owner  # type: ignore[attr-defined]
+        item.may_publish = owner and item.category in PUBLIC_CATEGORIES and (  # type: ignore[attr-defined]
+            item.content_type.startswith("image/"))
     can_upload = may_upload(user, task)
     return render_to_string("evidence/_panel.html", {
         "task": task, "items": items, "can_upload": can_upload, "accept": ACCEPT,
