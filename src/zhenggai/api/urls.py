@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Schema
 from ninja.openapi.docs import Swagger
 
 from zhenggai import __version__
+from zhenggai.assessment.api import router as assessment_router
 from zhenggai.complaints.api import router as complaints_router
 from zhenggai.inspections.api import router as inspections_router
 from zhenggai.rectification.api import router as tasks_router
@@ -59,6 +60,7 @@ def health(request: Any) -> dict[str, str]:
 api.add_router("", tasks_router)
 api.add_router("", inspections_router)
 api.add_router("", complaints_router)
+api.add_router("", assessment_router)
 
 
 def _document_idempotency(api: NinjaAPI) -> None:
