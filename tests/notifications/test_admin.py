@@ -8,6 +8,7 @@ from tests import factories as f
 from zhenggai.accounts.models import Organization, Role
 from zhenggai.core.models import Event
 from zhenggai.notifications.admin import NotificationAdmin, WebhookDeliveryAdmin, WebhookTargetAdmin
+from zhenggai.notifications.event_hooks import secret_fingerprint
 from zhenggai.notifications.models import Notification, WebhookDelivery, WebhookTarget
 
 
@@ -69,7 +70,7 @@ def test_saving_a_robot_records_an_event_without_the_secret(world):
 
     event = Event.objects.get(verb="webhook_target.created")
     assert event.actor_id == world.users.admin.pk
-    assert event.data["changes"]["secret"] == "***"
+    assert event.data["changes"]["secret"] == secret_fingerprint("SECabc")  # never the secret itself
     assert "SECabc" not in str(event.data)
 
 

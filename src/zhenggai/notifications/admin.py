@@ -7,31 +7,26 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhenggai.accounts.models import Organization, Role
-from zhenggai.accounts.policies import user_has_role, user_region
+from zhenggai.accounts.models import Organization
+from zhenggai.core.errors import DomainError
 from zhenggai.core.events import event_record
 
-from .models import Notification, WebhookDelivery, WebhookTarget
+from .forms import EVENT_TYPES_HELP, EventTypesField
+from .hook_services import webhook_admin_prefix, webhook_target_save
+from .models import CalendarFeed, Notification, WebhookDelivery, WebhookTarget
 from .webhooks import Status, webhook_send_test
-
-TARGET_FIELDS = ("organization", "name", "url", "format", "is_active")
 
 
 def _region_prefix(request: HttpRequest) -> str | None:
     """"" for superusers (everything), the region path for `admin` users, None for everyone else."""
-    user = request.user
-    if user.is_superuser:
-        return ""
-    if user_has_role(user, Role.ADMIN):
-        region = user_region(user)
-        return region.path if region is not None else None
-    return None
+    return webhook_admin_prefix(request.user)
 
 
 def _in_scope(request: HttpRequest, target: WebhookTarget | None) -> bool:
@@ -42,6 +37,8 @@ def _in_scope(request: HttpRequest, target: WebhookTarget | None) -> bool:
 
 
 class WebhookTargetForm(forms.ModelForm):
+    event_types = EventTypesField(label=_("订阅的事件"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text=EVENT_TYPES_HELP)
     url = forms.URLField(
         label=_("地址"), max_length=500, assume_scheme="https",
         help_text=_("群机器人的 Webhook 地址，例如 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… 或 "
@@ -50,11 +47,17 @@ class WebhookTargetForm(forms.ModelForm):
 
     class Meta:
         model = WebhookTarget
-        fields = [*TARGET_FIELDS, "secret"]
+        fields = ["organization", "name", "url", "format", "event_types", "is_active", "secret"]
         widgets = {"secret": forms.PasswordInput(render_value=True)}
         help_texts = {
-            "secret": _("仅钉钉机器人使用“加签”安全设置时填写（SEC 开头）。"),
+            "secret": _("钉钉机器人使用“加签”安全设置时填写（SEC 开头）。通用事件推送的签名密钥由系统生成，在此留空。"),
         }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("format") == WebhookTarget.Format.GENERIC and not data.get("event_types"):
+            self.add_error("event_types", _("请至少填写一个事件类型，例如 task.* 或 *。"))
+        return data
 
 
 @admin.register(WebhookTarget)
@@ -102,14 +105,17 @@ class WebhookTargetAdmin(admin.ModelAdmin):
         return _in_scope(request, obj)
 
     def save_model(self, request: HttpRequest, obj: WebhookTarget, form: Any, change: bool) -> None:
-        changed = set(form.changed_data)
-        data: dict[str, Any] = {f: str(getattr(obj, f)) for f in TARGET_FIELDS if f in changed}
-        if "secret" in changed:
-            data["secret"] = "***"  # the secret itself never goes into the audit log
-        with transaction.atomic():
-            obj.save()
-            verb = "webhook_target.updated" if change else "webhook_target.created"
-            event_record(actor=request.user, verb=verb, obj=obj, data={"changes": data})
+        """Through the same service as the staff page (an event hook's secret is generated there)."""
+        original = WebhookTarget.objects.get(pk=obj.pk) if change and obj.pk else None
+        try:
+            saved = webhook_target_save(
+                actor=request.user, target=original, organization=obj.organization, name=obj.name, url=obj.url,
+                format=obj.format, event_types=list(obj.event_types or []), is_active=obj.is_active,
+                robot_secret=obj.secret if "secret" in form.changed_data else None,
+            )
+        except DomainError as error:
+            raise ValidationError(str(error.message)) from error
+        obj.pk, obj.secret = saved.pk, saved.secret
 
     def delete_model(self, request: HttpRequest, obj: WebhookTarget) -> None:
         with transaction.atomic():
@@ -183,3 +189,28 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Superusers may see which users have a feed (not the token) and delete one to cut a leaked URL off."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser

@@ -1,4 +1,5 @@
-"""In-app notifications, each user's channel choices, and group-robot webhooks (WeCom / DingTalk)."""
+"""In-app notifications, each user's channel choices, group-robot webhooks (WeCom / DingTalk), signed
+event webhooks for other systems, and each user's private calendar feed."""
 
 from __future__ import annotations
 
@@ -57,11 +58,14 @@ class NotificationPreference(models.Model):
 
 
 class WebhookTarget(models.Model):
-    """A group robot (企业微信/钉钉) of an organization; messages for its users are posted there."""
+    """A webhook of an organization. Group robots (企业微信/钉钉) receive the messages of the organization's
+    users; a `generic` hook receives the events (`event_types`) of objects in the organization's region as
+    signed JSON (see `event_hooks.py`)."""
 
     class Format(models.TextChoices):
         WECOM = "wecom", _("企业微信群机器人")
         DINGTALK = "dingtalk", _("钉钉群机器人")
+        GENERIC = "generic", _("通用事件推送（JSON，签名）")
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="webhooks", verbose_name=_("单位")
@@ -70,18 +74,23 @@ class WebhookTarget(models.Model):
     url = models.URLField(_("地址"), max_length=500)
     format = models.CharField(_("格式"), max_length=12, choices=Format.choices)
     secret = models.CharField(_("加签密钥"), max_length=200, blank=True)
+    event_types = models.JSONField(
+        _("订阅的事件"), default=list, blank=True,
+        help_text=_("仅通用事件推送：事件类型，如 task.closed；task.* 表示任务的全部事件；* 表示全部事件"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("工作群机器人")
-        verbose_name_plural = _("工作群机器人")
+        verbose_name = _("推送地址")
+        verbose_name_plural = _("推送地址")
+        indexes = [models.Index(fields=["format", "is_active"])]
 
     def __str__(self) -> str:
         return self.name
 
 
 class WebhookDelivery(models.Model):
-    """One message to one group robot. Unique per (target, key), so the same message is never posted twice;
+    """One message to one webhook. Unique per (target, key), so the same message is never posted twice;
     `webhook_deliver` claims the row before each attempt (see services)."""
 
     class Status(models.TextChoices):
@@ -112,3 +121,21 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} · {self.key}"
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed: `/calendar/<token>.ics` answers without a session, so the token is
+    the credential. Resetting it replaces the token; the old URL then answers 404."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("用户")
+    )
+    token = models.CharField(_("令牌"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("生成时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("日历订阅")
+        verbose_name_plural = _("日历订阅")
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -21,4 +21,8 @@ def webhook_targets_for_user(*, user: Any) -> QuerySet[WebhookTarget]:
     """The active group robots of the user's organization (where their messages go when they choose it)."""
     if getattr(user, "organization_id", None) is None:
         return WebhookTarget.objects.none()
-    return WebhookTarget.objects.filter(organization_id=user.organization_id, is_active=True).order_by("name")
+    return (
+        WebhookTarget.objects.filter(organization_id=user.organization_id, is_active=True)
+        .exclude(format=WebhookTarget.Format.GENERIC)
+        .order_by("name")
+    )

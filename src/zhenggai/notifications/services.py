@@ -326,7 +326,8 @@ def _preferences(user_ids: set[int]) -> dict[int, NotificationPreference]:
 def _targets_by_org(org_ids: set[int | None]) -> dict[int, list[WebhookTarget]]:
     result: dict[int, list[WebhookTarget]] = defaultdict(list)
     ids = {pk for pk in org_ids if pk is not None}
-    for target in WebhookTarget.objects.filter(organization_id__in=ids, is_active=True).select_related("organization"):
+    robots = WebhookTarget.objects.filter(organization_id__in=ids, is_active=True).exclude(format=WebhookTarget.Format.GENERIC)
+    for target in robots.select_related("organization"):
         result[target.organization_id].append(target)
     return result
 

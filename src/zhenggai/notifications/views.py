@@ -15,6 +15,7 @@ from zhenggai.core.errors import NotFound
 from zhenggai.core.views_util import paginate
 
 from .forms import NotificationPreferenceForm
+from .hook_services import webhook_may_manage
 from .selectors import notification_list_for_user, webhook_targets_for_user
 from .services import (
     notification_mark_read,
@@ -63,5 +64,6 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/settings.html",
-        {"form": form, "robots": webhook_targets_for_user(user=request.user)},
+        {"form": form, "robots": webhook_targets_for_user(user=request.user),
+         "can_manage_hooks": webhook_may_manage(request.user)},
     )

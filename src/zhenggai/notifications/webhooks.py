@@ -3,6 +3,13 @@
 A message to a robot is a `WebhookDelivery`, unique per (target, key), so the same message is never
 posted to the same group twice (services choose the keys: `notify:<key>`, `digest:<date>:<hash>`).
 
+Signed event hooks (format `generic`, see `event_hooks.py`) use the same deliveries, claims and retries;
+only the request differs: the stored payload is sent as compact JSON with sorted keys, and each attempt
+carries `X-Zhenggai-Event` (the verb), `X-Zhenggai-Delivery` (the delivery id, the same on every retry:
+receivers deduplicate with it), `X-Zhenggai-Timestamp` (Unix seconds of this attempt) and
+`X-Zhenggai-Signature: sha256=<hex>`, the HMAC-SHA256 with the hook's secret over the bytes
+`<timestamp>.<body>`. Any 2xx answer counts as delivered (no errcode check).
+
 Delivery and retries (`webhook_deliver`): each attempt first claims the row with a conditional UPDATE
 (status pending, attempts below `MAX_ATTEMPTS`, `next_attempt_at` due, robot enabled) that sets it to
 `sending` with a lease (`next_attempt_at = now + LEASE`), so two workers never post the same delivery
@@ -113,7 +120,7 @@ def webhook_deliver(delivery_id: int) -> str:
     if not claimed:
         return WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first() or ""
     delivery = WebhookDelivery.objects.select_related("target").get(pk=delivery_id)
-    code, error = _post(webhook_signed_url(delivery.target), delivery.payload)
+    code, error = _post(*webhook_request(delivery))
     finished = timezone.now()
     mine = WebhookDelivery.objects.filter(pk=delivery_id, status=Status.SENDING, attempts=delivery.attempts)
     if not error:
@@ -147,27 +154,62 @@ def webhook_retry_due() -> int:
     return sum(webhook_deliver(pk) == Status.SENT for pk in list(due))
 
 
-def webhook_send_test(*, target: WebhookTarget) -> str:
-    """Post a test message to a robot (admin action); every call is a new delivery."""
-    title = _("「整改」测试消息")
-    lines = [_("收到这条消息，说明工作群机器人配置正确。")]
-    key = f"test:{timezone.now().isoformat()}"
-    delivery = WebhookDelivery.objects.create(
-        target=target, key=key, payload=webhook_payload(target, title, lines, absolute_url(""))
-    )
+def webhook_send_test(*, target: WebhookTarget, actor_name: str = "") -> str:
+    """Post a test message to a robot, or the test event `webhook.test` to an event hook (admin action);
+    every call is a new delivery, retried like any other."""
+    now = timezone.now()
+    key = f"test:{now.isoformat()}"
+    if target.format == WebhookTarget.Format.GENERIC:
+        payload: dict[str, Any] = {
+            "id": None, "verb": "webhook.test", "time": now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            "actor": actor_name, "object": {"type": "webhooktarget", "id": str(target.pk), "repr": target.name},
+            "data": {}, "test": True,
+        }
+    else:
+        title = _("「整改」测试消息")
+        lines = [_("收到这条消息，说明工作群机器人配置正确。")]
+        payload = webhook_payload(target, title, lines, absolute_url(""))
+    delivery = WebhookDelivery.objects.create(target=target, key=key, payload=payload)
     return webhook_deliver(delivery.pk)
 
 
-def _post(url: str, payload: dict[str, Any]) -> tuple[int | None, str]:
-    """POST JSON; (HTTP status or None, error text or "")."""
+def event_body(payload: dict[str, Any]) -> bytes:
+    """The exact bytes posted (and signed) for an event hook: compact JSON, sorted keys, UTF-8."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def event_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=` + hex HMAC-SHA256(key=secret, msg=timestamp + "." + body)."""
+    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def webhook_request(delivery: WebhookDelivery, *, timestamp: int | None = None) -> tuple[str, bytes, dict[str, str], bool]:
+    """(url, body, headers, check_errcode) of one attempt. Robots get their JSON message (DingTalk's URL
+    signed); event hooks get the signed body and the X-Zhenggai-* headers (module docstring)."""
+    target = delivery.target
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if target.format != WebhookTarget.Format.GENERIC:
+        body = json.dumps(delivery.payload, ensure_ascii=False).encode("utf-8")
+        return webhook_signed_url(target), body, headers, True
+    body = event_body(delivery.payload)
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    headers.update({
+        "User-Agent": "zhenggai-webhook/1",
+        "X-Zhenggai-Event": str(delivery.payload.get("verb", "")),
+        "X-Zhenggai-Delivery": str(delivery.pk),
+        "X-Zhenggai-Timestamp": stamp,
+        "X-Zhenggai-Signature": event_signature(target.secret, stamp, body),
+    })
+    return target.url, body, headers, False
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], check_errcode: bool = True) -> tuple[int | None, str]:
+    """POST the body; (HTTP status or None, error text or ""). Robots answer failures with HTTP 200 and a
+    non-zero `errcode`, so for them the answer is read too."""
     if urlsplit(url).scheme not in ("http", "https"):
         return None, "unsupported URL scheme"
-    request = urllib.request.Request(  # noqa: S310 -- scheme checked above
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"},
-        method="POST",
-    )
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 -- scheme checked
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
             code, raw = response.status, response.read(8192)
@@ -175,6 +217,8 @@ def _post(url: str, payload: dict[str, Any]) -> tuple[int | None, str]:
         return exc.code, f"HTTP {exc.code} {exc.reason}"
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         return None, str(getattr(exc, "reason", exc)) or exc.__class__.__name__
+    if not check_errcode:
+        return code, ""
     try:
         answer = json.loads(raw.decode("utf-8")) if raw else {}
     except ValueError:
