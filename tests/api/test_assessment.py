@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from tests.assessment.conftest import clock, scenario  # noqa: F401 - fixtures
+from tests.assessment import conftest as assessment_fixtures
 from zhenggai.assessment.models import AccountabilityCase, Assessment, ScoreItem
 from zhenggai.assessment.selectors import items_for_user, ranking_rows
 from zhenggai.assessment.services import assessment_compute, assessment_create, rule_set_create
@@ -18,6 +18,9 @@ from zhenggai.core.models import Event
 
 from .conftest import ApiClient, token_for
 
+# the assessment tests' scenario, built through the real services as the clock moves
+clock = assessment_fixtures.clock
+scenario = assessment_fixtures.scenario
 pytestmark = pytest.mark.django_db
 D = dt.date
 
@@ -33,7 +36,7 @@ def page_status(user, path: str) -> int:
 
 
 @pytest.fixture
-def computed(scenario):  # noqa: F811
+def computed(scenario):
     w = scenario.world
     rule_set = rule_set_create(actor=w.users.office, region=w.district, name="2025年度考核细则")
     assessment = assessment_create(actor=w.users.office, region=w.district, title="2025年度考核", period_kind="year",
@@ -41,7 +44,7 @@ def computed(scenario):  # noqa: F811
     return assessment_compute(assessment=assessment, actor=w.users.office)
 
 
-def test_ranking_and_items_with_the_pages_scopes(computed, scenario):  # noqa: F811
+def test_ranking_and_items_with_the_pages_scopes(computed, scenario):
     w = scenario.world
     office = api_for(w.users.office).get(f"/api/v1/assessments/{computed.pk}").json()
     assert [(r["unit_name"], Decimal(str(r["score"]))) for r in office["ranking"]] == [
@@ -73,7 +76,7 @@ def test_ranking_and_items_with_the_pages_scopes(computed, scenario):  # noqa: F
     assert api_for(w.users.other_office).get("/api/v1/assessments").json()["count"] == 0
 
 
-def test_rule_sets_and_computing_are_the_offices(computed, scenario):  # noqa: F811
+def test_rule_sets_and_computing_are_the_offices(computed, scenario):
     w = scenario.world
     office, leader = api_for(w.users.office), api_for(w.users.leader)
     assert page_status(w.users.leader, "/assessment/rulesets/") == 403
@@ -110,7 +113,7 @@ def test_rule_sets_and_computing_are_the_offices(computed, scenario):  # noqa: F
                                                                "rule_set": rule_sets[0]["id"]}).status_code == 403
 
 
-def test_accountability_cases_by_the_discipline_body(scenario):  # noqa: F811
+def test_accountability_cases_by_the_discipline_body(scenario):
     w = scenario.world
     discipline, office, staff = api_for(w.users.discipline), api_for(w.users.office), api_for(w.users.staff)
     assert page_status(w.users.staff, "/accountability/") == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.complaints.conftest import TOWN_COMPLAINANT, complaint_urls, cw  # noqa: F401 - fixtures
+from tests.complaints import conftest as complaint_fixtures
 from tests.evidence import samples as s
 from zhenggai.accounts.policies import scope_for
 from zhenggai.complaints import statistics as stats
@@ -16,6 +16,10 @@ from zhenggai.evidence.models import Evidence
 
 from .conftest import ApiClient, token_for
 
+# the complaint pages' fixtures: the same cases the page tests use
+cw = complaint_fixtures.cw
+complaint_urls = complaint_fixtures.complaint_urls
+TOWN_COMPLAINANT = complaint_fixtures.TOWN_COMPLAINANT
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("complaint_urls")]
 
 RESULT = {"investigation": "经核查属实，联系人电话13812345678", "truthfulness": "true", "handling": "已责令停产整改",

@@ -17,6 +17,7 @@ from zhenggai import __version__
 from zhenggai.assessment.api import router as assessment_router
 from zhenggai.complaints.api import router as complaints_router
 from zhenggai.inspections.api import router as inspections_router
+from zhenggai.portal.api import router as public_router
 from zhenggai.rectification.api import router as tasks_router
 
 from .auth import API_AUTH
@@ -61,6 +62,7 @@ api.add_router("", tasks_router)
 api.add_router("", inspections_router)
 api.add_router("", complaints_router)
 api.add_router("", assessment_router)
+api.add_router("", public_router)
 
 
 def _document_idempotency(api: NinjaAPI) -> None:
