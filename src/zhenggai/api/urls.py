@@ -16,6 +16,7 @@ from ninja.openapi.docs import Swagger
 from zhenggai import __version__
 from zhenggai.assessment.api import router as assessment_router
 from zhenggai.complaints.api import router as complaints_router
+from zhenggai.evidence.api import router as evidence_router
 from zhenggai.inspections.api import router as inspections_router
 from zhenggai.portal.api import router as public_router
 from zhenggai.rectification.api import router as tasks_router
@@ -60,6 +61,7 @@ def health(request: Any) -> dict[str, str]:
 
 api.add_router("", tasks_router)
 api.add_router("", inspections_router)
+api.add_router("", evidence_router)
 api.add_router("", complaints_router)
 api.add_router("", assessment_router)
 api.add_router("", public_router)

@@ -279,3 +279,8 @@ def plan_patch(request: ApiRequest, payload: PlanPatchIn, plan_id: int = id_path
         raise PermissionDenied()
     plan = plan_save(actor=request.auth, plan=_fold_plan(plan, payload), measure_areas=payload.measure_areas)
     return _plan_out(plan, request.auth, detail=True)
+
+
+from .api_meetings import router as meetings_router  # noqa: E402 - 研究部署, in its own module
+
+router.add_router("", meetings_router)

@@ -8,16 +8,31 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from zhenggai.accounts.models import Organization
-from zhenggai.accounts.policies import get_for_user, scope_for
+from zhenggai.accounts.models import Organization, Role
+from zhenggai.accounts.policies import get_for_user, scope_for, user_has_role, user_region
 from zhenggai.api.errors import ERROR_RESPONSES, READ_ERRORS
 from zhenggai.api.pagination import Pages
 from zhenggai.api.schemas import ApiRequest, Id, RegionRef, Text, UnitRef, id_path, unit_ref
-from zhenggai.core.errors import NotFound, ValidationFailed
+from zhenggai.core.errors import NotFound, PermissionDenied, ValidationFailed
+from zhenggai.core.workdays import add_working_days
+from zhenggai.inspections.models import Plan
 
 from ..models import DispatchRound, ProgressReport, Task
 from ..round_selectors import round_for_user, rounds_for_user, visible_reports_q
-from ..rounds import report_approve, report_return, report_save_and_submit, report_save_draft, report_submit
+from ..rounds import (
+    due_working_days,
+    is_office_of,
+    report_approve,
+    report_return,
+    report_save_and_submit,
+    report_save_draft,
+    report_submit,
+    round_close,
+    round_open,
+    round_remind,
+)
+from ..warnings import today
+from ..workflow import OPEN_STATUSES
 
 router = Router(tags=["定期调度"])
 
@@ -69,7 +84,24 @@ class ReportIn(Schema):
     submit: bool = Field(False, description="true：保存后提交本单位负责人审核")
 
 
-class ReturnIn(Schema):
+class RoundOpenIn(Schema):
+    """发起调度（督察整改办），同“发起调度”页面。"""
+
+    kind: Literal["monthly", "weekly"] = Field("monthly", description="类型：monthly 月度（本区域全部未销号任务）、weekly 周调度（所选重点任务）")
+    title: Text = Field("", max_length=100, description="名称；留空自动生成，如“2025年3月调度”")
+    plan: Id | None = Field(None, description="只调度该整改方案的任务；留空为本区域全部方案")
+    period_start: dt.date | None = Field(None, description="调度期起；留空为今天")
+    due_date: dt.date | None = Field(None, description="报送截止；留空为 5 个工作日后")
+    tasks: list[Id] = Field(default_factory=list, max_length=500, description="重点任务编号（周调度必填）")
+
+
+class RoundRemindOut(Schema):
+    """催报结果。"""
+
+    sent: int = Field(..., description="新发送的提醒条数（同一天重复催报不重复提醒）")
+
+
+class ReportReturnIn(Schema):
     """退回整改进展。"""
 
     reason: Text = Field(..., max_length=5000, description="退回理由（必填）")
@@ -171,7 +203,55 @@ def report_approve_api(request: ApiRequest, report_id: int = id_path("进展编�
 
 
 @router.post("/reports/{report_id}/return", response={200: ReportOut, **ERROR_RESPONSES}, summary="退回整改进展")
-def report_return_api(request: ApiRequest, payload: ReturnIn, report_id: int = id_path("进展编号")) -> Any:
+def report_return_api(request: ApiRequest, payload: ReportReturnIn, report_id: int = id_path("进展编号")) -> Any:
     """待审核 → 已退回：本单位负责人，须写明理由。"""
     report = report_return(actor=request.auth, report=_report(request, report_id), reason=payload.reason)
     return _report_out(ProgressReport.objects.select_related("unit").get(pk=report.pk))
+
+
+def _manageable_round(request: ApiRequest, round_id: int) -> DispatchRound:
+    """A round the user sees and may manage, as on the round page (the office of its region): 404 when
+    hidden, 403 when seen but not managed."""
+    rnd = round_for_user(request.auth, round_id)
+    if not (is_office_of(request.auth, rnd.region) and user_has_role(request.auth, Role.OFFICE)):
+        raise PermissionDenied(_("只有本区域的督察整改办可以管理调度。"))
+    return rnd
+
+
+@router.post("/rounds", response={201: RoundOut, **ERROR_RESPONSES}, summary="发起调度")
+def round_create(request: ApiRequest, payload: RoundOpenIn) -> Any:
+    """督察整改办在本区域发起调度：月度调度包含全部未销号任务（或所选方案的），周调度包含所选重点任务；
+    通知各实施单位报送。"""
+    user = request.auth
+    region = user_region(user)
+    if region is None or not user_has_role(user, Role.OFFICE):
+        raise PermissionDenied(_("只有督察整改办可以发起调度。"))
+    plan = None
+    if payload.plan:
+        plan = scope_for(user, Plan.objects.filter(inspection__target_region__path__startswith=region.path)).filter(
+            pk=payload.plan).select_related("inspection__target_region").first()
+        if plan is None:
+            raise ValidationFailed(_("整改方案不存在或不属于本区域。"), field="plan")
+    tasks = list(scope_for(user, Task.objects.filter(region__path__startswith=region.path, status__in=OPEN_STATUSES,
+                                                     pk__in=payload.tasks)))
+    if len(tasks) != len(set(payload.tasks)):
+        raise ValidationFailed(_("所选任务须为本区域未销号的任务。"), field="tasks")
+    on = today()
+    period_start = payload.period_start or on
+    rnd = round_open(actor=user, region=region, kind=payload.kind, period_start=period_start,
+                     due_date=payload.due_date or add_working_days(on, due_working_days()), plan=plan, tasks=tasks,
+                     title=payload.title)
+    return Status(201, _round_out(DispatchRound.objects.select_related("region").get(pk=rnd.pk)))
+
+
+@router.post("/rounds/{round_id}/close", response={200: RoundOut, **ERROR_RESPONSES}, summary="结束调度")
+def round_close_api(request: ApiRequest, round_id: int = id_path("调度编号")) -> Any:
+    """进行中 → 已结束（督察整改办）；之后报送的进展标记为逾期。"""
+    rnd = round_close(actor=request.auth, round=_manageable_round(request, round_id))
+    return _round_out(DispatchRound.objects.select_related("region").get(pk=rnd.pk))
+
+
+@router.post("/rounds/{round_id}/remind", response={200: RoundRemindOut, **ERROR_RESPONSES}, summary="催报")
+def round_remind_api(request: ApiRequest, round_id: int = id_path("调度编号")) -> Any:
+    """向还未报送（或未审核通过）的单位发送提醒，每人每天一条（督察整改办）。"""
+    return {"sent": round_remind(actor=request.auth, round=_manageable_round(request, round_id))}
