@@ -74,6 +74,24 @@ def test_saving_a_robot_records_an_event_without_the_secret(world):
     assert "SECabc" not in str(event.data)
 
 
+def test_an_event_hook_made_in_the_admin_gets_a_generated_secret(world):
+    model_admin = WebhookTargetAdmin(WebhookTarget, admin.site)
+    request = _request(world.users.admin)
+    form_class = model_admin.get_form(request)
+    base = {"organization": world.dept.pk, "name": "数据平台", "format": "generic",
+            "url": "https://data.example.cn/hooks", "is_active": "on"}
+    assert "event_types" in form_class(data=base).errors  # an event hook needs its event types
+    form = form_class(data={**base, "event_types": "task.*, complaint.handled"})
+    assert form.is_valid(), form.errors
+    obj = form.save(commit=False)
+    model_admin.save_model(request, obj, form, change=False)
+
+    saved = WebhookTarget.objects.get(name="数据平台")
+    assert saved.event_types == ["task.*", "complaint.handled"]
+    assert saved.secret.startswith("whsec_") and obj.pk == saved.pk
+    assert saved.secret not in str(Event.objects.get(verb="webhook_target.created").data)
+
+
 def test_delivery_log_is_read_only_and_scoped(world, robots):
     here, there = robots
     mine = WebhookDelivery.objects.create(target=here, key="k", payload={})

@@ -178,3 +178,21 @@ def test_folding_never_splits_a_character():
     assert all(len(p.encode("utf-8")) <= 75 for p in parts)
     assert "".join(p[1:] if i else p for i, p in enumerate(parts)) == line
     assert ical_fold("SHORT:ok") == "SHORT:ok"
+
+
+def test_feed_takes_a_fixed_number_of_queries(client, world, dates, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests import factories as f
+
+    url = reverse("calendar_feed", args=[calendar_feed_for(user=world.users.office).token])
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    for number in range(4, 9):  # more tasks with milestones
+        task = f.task(actor=world.users.office, plan=world.plan, number=number, units=[world.dept],
+                      deadline=dates.today + dt.timedelta(days=number))
+        Milestone.objects.create(task=task, date=dates.today + dt.timedelta(days=number), title="节点", percent=10)
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        response = client.get(url)
+    assert len(icalendar.Calendar.from_ical(response.content).walk("VEVENT")) >= 16
