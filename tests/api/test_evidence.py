@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from zhenggai.core.models import Event
 from zhenggai.evidence.models import Evidence, EvidenceCategory
@@ -16,9 +17,9 @@ from ..evidence import samples as s
 pytestmark = pytest.mark.django_db
 
 
-def _upload(client, task, files, **fields):
+def _upload(client, task, files, headers=None, **fields):
     data = {"files": files, "category": "before_photo", **fields}
-    return client.client.post(f"/api/v1/tasks/{task.pk}/evidence", data, headers=client.headers)
+    return client.client.post(f"/api/v1/tasks/{task.pk}/evidence", data, headers={**client.headers, **(headers or {})})
 
 
 def _delete(client, path):
@@ -129,3 +130,33 @@ def test_delete_by_the_uploader_and_not_once_it_backs_an_application(world, api)
     assert applied.status_code == 200, applied.content
     refused = _delete(api.head, f"/api/v1/evidence/{backing.pk}")
     assert refused.status_code == 409 and Evidence.objects.filter(pk=backing.pk).exists()
+
+
+def test_thumbnail_of_a_photo_only(world, api):
+    photo = _stored(world)
+    document = evidence_create(actor=world.users.staff, task=world.t_dept, file=s.upload("a.pdf", s.pdf()),
+                               category=EvidenceCategory.MONITORING)
+    response = api.head.get(f"/api/v1/evidence/{photo.pk}/thumbnail")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert api.head.get(f"/api/v1/evidence/{document.pk}/thumbnail").status_code == 404
+    assert api.unrelated.get(f"/api/v1/evidence/{photo.pk}/thumbnail").status_code == 404
+
+
+def test_session_upload_needs_csrf_and_a_retried_upload_stores_once(world, api):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users.staff)
+    client.get("/account/tokens/")  # any page sets the CSRF cookie
+    csrf = client.cookies["csrftoken"].value
+    url = f"/api/v1/tasks/{world.t_dept.pk}/evidence"
+    refused = client.post(url, {"files": [SimpleUploadedFile("a.jpg", s.jpeg())], "category": "before_photo"})
+    assert refused.status_code == 403 and not Evidence.objects.exists()
+    done = client.post(url, {"files": [SimpleUploadedFile("a.jpg", s.jpeg())], "category": "before_photo"},
+                       headers={"X-CSRFToken": csrf})
+    assert done.status_code == 201 and Evidence.objects.count() == 1
+    body = s.jpeg()
+    for _ in range(2):
+        retried = _upload(api.staff, world.t_dept, [SimpleUploadedFile("b.jpg", body)],
+                          headers={"Idempotency-Key": "upload-1"})
+        assert retried.status_code == 201
+    assert Evidence.objects.filter(original_name="b.jpg").count() == 1

@@ -191,6 +191,17 @@ def evidence_download(request: ApiRequest, evidence_id: int = id_path("佐证材
                           attachment_disposition(evidence.original_name))
 
 
+@router.get("/evidence/{evidence_id}/thumbnail", response=READ_ERRORS, summary="佐证照片缩略图",
+            openapi_extra={"responses": {"200": {"description": "320 像素 JPEG 缩略图", "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}}})
+def evidence_thumbnail(request: ApiRequest, evidence_id: int = id_path("佐证材料编号")) -> FileResponse:
+    """照片的缩略图（inline）；没有缩略图的材料答复 404，同页面。"""
+    evidence = _evidence(request, evidence_id)
+    if not evidence.thumbnail or not evidence.thumbnail.name:
+        raise NotFound()
+    return _file_response(request, evidence.thumbnail, "image/jpeg", 'inline; filename="thumbnail.jpg"')
+
+
 @router.post("/evidence/{evidence_id}/public", response={200: EvidenceOut, **ERROR_RESPONSES},
              summary="公开或撤下照片")
 def evidence_public(request: ApiRequest, payload: EvidencePublicIn, evidence_id: int = id_path("佐证材料编号")) -> Any:
