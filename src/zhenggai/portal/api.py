@@ -50,7 +50,7 @@ assert set(ScheduleValue.__args__) == set(ScheduleJudgement.values)  # type: ign
 # ---------------------------------------------------------------- schemas
 
 
-class PlanRow(Schema):
+class PublicPlanRow(Schema):
     """公开的整改方案（同开放数据 plans）。"""
 
     id: int = Field(..., description="方案编号")
@@ -64,43 +64,43 @@ class PlanRow(Schema):
     url: str = Field(..., description="门户网页")
 
 
-class TitleText(Schema):
+class PublicTitleText(Schema):
     title: str = Field(..., description="标题")
     text: str = Field(..., description="内容")
 
 
-class AreaOut(Schema):
+class PublicAreaOut(Schema):
     title: str = Field(..., description="整改举措领域")
     subareas: list[str] = Field(..., description="分项")
 
 
-class YearFigure(Schema):
+class PublicYearFigure(Schema):
     year: int = Field(..., description="完成年度")
     total: int = Field(..., description="任务数")
     closed: int = Field(..., description="已销号数")
 
 
-class TaskFigures(Schema):
+class PublicTaskFigures(Schema):
     """任务统计。"""
 
     total: int = Field(..., description="整改任务数")
     closed: int = Field(..., description="已销号")
     in_notice: int = Field(..., description="公示中")
     percent: int | None = Field(None, description="销号比例（%）；无任务为 null")
-    by_year: list[YearFigure] = Field(..., description="按完成年度")
+    by_year: list[PublicYearFigure] = Field(..., description="按完成年度")
 
 
-class PlanDetail(PlanRow):
+class PlanDetail(PublicPlanRow):
     """公开的整改方案详情（同门户方案页）。"""
 
     summary: str = Field(..., description="总体要求")
-    goals: list[TitleText] = Field(..., description="整改目标")
-    measure_areas: list[AreaOut] = Field(..., description="整改举措领域")
-    guarantee_measures: list[TitleText] = Field(..., description="保障措施")
-    figures: TaskFigures = Field(..., description="任务统计")
+    goals: list[PublicTitleText] = Field(..., description="整改目标")
+    measure_areas: list[PublicAreaOut] = Field(..., description="整改举措领域")
+    guarantee_measures: list[PublicTitleText] = Field(..., description="保障措施")
+    figures: PublicTaskFigures = Field(..., description="任务统计")
 
 
-class TaskRow(Schema):
+class PublicTaskRow(Schema):
     """方案任务表中的一行（同开放数据 plans/<id>/tasks）。"""
 
     id: int = Field(..., description="任务编号")
@@ -120,7 +120,7 @@ class TaskRow(Schema):
     url: str = Field(..., description="门户网页")
 
 
-class TaskQuery(Schema):
+class PublicTaskQuery(Schema):
     """方案任务表的筛选，同门户方案页。"""
 
     status: StatusValue | None = Field(None, description="状态")
@@ -133,13 +133,13 @@ class TaskQuery(Schema):
         return selectors.TaskFilter.from_query({k: "" if v is None else str(v) for k, v in self.dict().items()})
 
 
-class MeasureOut(Schema):
+class PublicMeasureOut(Schema):
     text: str = Field(..., description="整改措施")
     units: list[str] = Field(..., description="责任单位")
     deadline: str = Field(..., description="完成时限")
 
 
-class PhotoOut(Schema):
+class PublicPhotoOut(Schema):
     category: str = Field(..., description="before_photo 整改前、after_photo 整改后")
     description: str = Field(..., description="说明")
     captured_at: dt.date | None = Field(None, description="拍摄日期")
@@ -147,7 +147,7 @@ class PhotoOut(Schema):
     thumbnail_url: str = Field(..., description="缩略图")
 
 
-class TaskDetail(Schema):
+class PublicTaskDetail(Schema):
     """公开的整改任务（同门户任务页）。"""
 
     id: int = Field(..., description="任务编号")
@@ -168,12 +168,12 @@ class TaskDetail(Schema):
     status: str = Field(..., description="状态")
     schedule: str = Field(..., description="序时进度")
     rebound_of: int | None = Field(None, description="回头看发现问题反弹时，原任务编号（原任务公开时）")
-    measures: list[MeasureOut] = Field(..., description="整改措施")
-    photos: list[PhotoOut] = Field(..., description="整改前后照片（可公开的）")
+    measures: list[PublicMeasureOut] = Field(..., description="整改措施")
+    photos: list[PublicPhotoOut] = Field(..., description="整改前后照片（可公开的）")
     url: str = Field(..., description="门户网页")
 
 
-class TimelineEntry(Schema):
+class PublicTimelineEntry(Schema):
     """任务的一条公开动态。"""
 
     kind: str = Field(..., description="progress 整改进展、accepted 验收通过、notice 销号公示、closed 销号")
@@ -184,7 +184,7 @@ class TimelineEntry(Schema):
     notice_id: int | None = Field(None, description="公示编号")
 
 
-class NoticeRow(Schema):
+class PublicNoticeRow(Schema):
     """验收销号公示（同开放数据 notices）。"""
 
     id: int = Field(..., description="公示编号")
@@ -200,20 +200,20 @@ class NoticeRow(Schema):
     url: str = Field(..., description="门户网页")
 
 
-class AnsweredObjection(Schema):
+class PublicAnsweredObjection(Schema):
     content: str = Field(..., description="异议内容（已隐去电话、身份证号和邮箱）")
     answer: str = Field(..., description="答复")
 
 
-class NoticeDetail(NoticeRow):
+class NoticeDetail(PublicNoticeRow):
     """公示详情（同门户公示页）：异议只公开件数和已答复的内容与答复，从不公开异议人。"""
 
     is_open: bool = Field(..., description="是否仍在受理异议")
     objection_count: int = Field(..., description="收到的异议数")
-    answered: list[AnsweredObjection] = Field(..., description="已答复的异议")
+    answered: list[PublicAnsweredObjection] = Field(..., description="已答复的异议")
 
 
-class ResultRow(Schema):
+class PublicResultRow(Schema):
     """成效清单中的一项（同开放数据 results）。"""
 
     category: str = Field(..., description="九治类别")
@@ -226,7 +226,7 @@ class ResultRow(Schema):
     url: str = Field(..., description="门户网页")
 
 
-class BatchRow(Schema):
+class PublicBatchRow(Schema):
     """已公开的信访件交办批次（同门户“信访件办理情况”页）。"""
 
     id: int = Field(..., description="批次编号")
@@ -239,7 +239,7 @@ class BatchRow(Schema):
     url: str = Field(..., description="门户网页")
 
 
-class ComplaintRow(Schema):
+class PublicComplaintRow(Schema):
     """公开表中的一行：十列（序号、受理编号、交办问题基本情况、行政区域、污染类型、调查核实情况、是否属实、
     处理和整改情况、是否办结、责任人被处理情况），已隐去个人信息。"""
 
@@ -248,12 +248,12 @@ class ComplaintRow(Schema):
     updated: dt.datetime | None = Field(None, description="批次公开后更新（持续整改办理情况）的时间")
 
 
-class BatchDetail(BatchRow):
+class BatchDetail(PublicBatchRow):
     columns: list[str] = Field(..., description="十列的列名")
-    rows: list[ComplaintRow] = Field(..., description="公开的信访件")
+    rows: list[PublicComplaintRow] = Field(..., description="公开的信访件")
 
 
-class ComplaintSection(Schema):
+class PublicComplaintSection(Schema):
     inspection: str = Field(..., description="督察")
     sentence: str = Field(..., description="累计办理情况（同门户）")
     total: int = Field(..., description="累计公开交办（件）")
@@ -261,41 +261,41 @@ class ComplaintSection(Schema):
     done_rate: Decimal | None = Field(None, description="办结率（%）")
 
 
-class ComplaintFigures(Schema):
+class PublicComplaintFigures(Schema):
     total: int = Field(..., description="公开的信访件数")
     done: int = Field(..., description="其中公开为已办结")
 
 
-class FiguresOut(Schema):
+class PublicFiguresOut(Schema):
     """门户首页的总体数字。"""
 
-    tasks: TaskFigures = Field(..., description="公开方案的整改任务统计")
-    complaints: ComplaintFigures = Field(..., description="公开的信访件")
-    complaint_inspections: list[ComplaintSection] = Field(..., description="各督察公开信访件的累计办理情况")
+    tasks: PublicTaskFigures = Field(..., description="公开方案的整改任务统计")
+    complaints: PublicComplaintFigures = Field(..., description="公开的信访件")
+    complaint_inspections: list[PublicComplaintSection] = Field(..., description="各督察公开信访件的累计办理情况")
     open_notices: int = Field(..., description="公示中的验收销号公示数")
 
 
-class PlanPage(Schema):
-    items: list[PlanRow]
+class PublicPlanPage(Schema):
+    items: list[PublicPlanRow]
     count: int = Field(..., description="总条数")
     page: int = Field(..., description="当前页码")
     page_size: int = Field(..., description="每页条数")
 
 
-class TaskPage(PlanPage):
-    items: list[TaskRow]  # type: ignore[assignment]
+class TaskPage(PublicPlanPage):
+    items: list[PublicTaskRow]  # type: ignore[assignment]
 
 
-class NoticePage(PlanPage):
-    items: list[NoticeRow]  # type: ignore[assignment]
+class NoticePage(PublicPlanPage):
+    items: list[PublicNoticeRow]  # type: ignore[assignment]
 
 
-class ResultPage(PlanPage):
-    items: list[ResultRow]  # type: ignore[assignment]
+class ResultPage(PublicPlanPage):
+    items: list[PublicResultRow]  # type: ignore[assignment]
 
 
-class BatchPage(PlanPage):
-    items: list[BatchRow]  # type: ignore[assignment]
+class BatchPage(PublicPlanPage):
+    items: list[PublicBatchRow]  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------- caching
@@ -431,7 +431,7 @@ def _figures_out() -> dict[str, Any]:
 # ---------------------------------------------------------------- routes
 
 
-@router.get("/public/plans", response={200: PlanPage, **READ_ERRORS}, summary="公开的整改方案", auth=None)
+@router.get("/public/plans", response={200: PublicPlanPage, **READ_ERRORS}, summary="公开的整改方案", auth=None)
 def plan_list(request: HttpRequest, response: HttpResponse, pages: Query[Pages.Input]) -> Any:
     """已公开的整改方案，最近公开的在前（同门户首页和开放数据 plans.json），分页返回。"""
     return public_answer(request, response, "plans", [pages.page, pages.page_size],
@@ -456,7 +456,7 @@ def plan_detail(request: HttpRequest, response: HttpResponse, plan_id: int = id_
 
 @router.get("/public/plans/{plan_id}/tasks", response={200: TaskPage, **READ_ERRORS},
             summary="公开方案的任务表", auth=None)
-def plan_tasks(request: HttpRequest, response: HttpResponse, filters: Query[TaskQuery], pages: Query[Pages.Input],
+def plan_tasks(request: HttpRequest, response: HttpResponse, filters: Query[PublicTaskQuery], pages: Query[Pages.Input],
                plan_id: int = id_path("方案编号")) -> Any:
     """方案的任务表，筛选同门户方案页（状态、完成年度、单位、九治类别、序时进度），字段同开放数据，分页返回。"""
     flt = filters.to_filter()
@@ -469,14 +469,14 @@ def plan_tasks(request: HttpRequest, response: HttpResponse, filters: Query[Task
                          build)
 
 
-@router.get("/public/tasks/{task_id}", response={200: TaskDetail, **READ_ERRORS}, summary="公开的整改任务",
+@router.get("/public/tasks/{task_id}", response={200: PublicTaskDetail, **READ_ERRORS}, summary="公开的整改任务",
             auth=None)
 def task_detail(request: HttpRequest, response: HttpResponse, task_id: int = id_path("任务编号")) -> Any:
     """公开方案中的一项任务：公开字段、整改措施和可公开的整改前后照片（同门户任务页）。"""
     return public_answer(request, response, "task", [task_id], lambda: _task_detail(request, task_id))
 
 
-@router.get("/public/tasks/{task_id}/timeline", response={200: list[TimelineEntry], **READ_ERRORS},
+@router.get("/public/tasks/{task_id}/timeline", response={200: list[PublicTimelineEntry], **READ_ERRORS},
             summary="任务的公开动态", auth=None)
 def task_timeline(request: HttpRequest, response: HttpResponse, task_id: int = id_path("任务编号")) -> Any:
     """已报送的整改进展、验收通过、销号公示和销号，最早的在前（同门户任务页）。"""
@@ -538,7 +538,7 @@ def batch_detail(request: HttpRequest, response: HttpResponse, batch_id: int = i
     return public_answer(request, response, "batch", [batch_id], build)
 
 
-@router.get("/public/figures", response={200: FiguresOut, **READ_ERRORS}, summary="总体数字", auth=None)
+@router.get("/public/figures", response={200: PublicFiguresOut, **READ_ERRORS}, summary="总体数字", auth=None)
 def figures(request: HttpRequest, response: HttpResponse) -> Any:
     """门户首页的总体数字：任务销号情况、公开信访件的办结情况、公示中的公示数。"""
     return public_answer(request, response, "figures", [], _figures_out)
