@@ -160,3 +160,19 @@ def test_session_upload_needs_csrf_and_a_retried_upload_stores_once(world, api):
                           headers={"Idempotency-Key": "upload-1"})
         assert retried.status_code == 201
     assert Evidence.objects.filter(original_name="b.jpg").count() == 1
+
+
+def test_evidence_list_queries_do_not_grow_with_the_rows(world, api, django_assert_max_num_queries):
+    url = f"/api/v1/tasks/{world.t_dept.pk}/evidence"
+    _stored(world)
+    _stored(world, user=world.users.head)
+    api.office.get(url)  # the token is looked up once before counting
+    with django_assert_max_num_queries(30) as few:
+        assert api.office.get(url).json()["count"] == 2
+    for i in range(8):
+        _stored(world, name=f"{i}.jpg", user=world.users.head if i % 2 else world.users.staff)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = api.office.get(url).json()
+    assert body["count"] == 10 and all(e["may_delete"] for e in body["items"])
+    staff = api.staff.get(url).json()["items"]
+    assert {e["may_delete"] for e in staff} == {True, False}

@@ -80,8 +80,9 @@ class EvidenceDeletedOut(Schema):
     deleted: bool = Field(..., description="总为 true")
 
 
-def evidence_out(evidence: Evidence, user: Any) -> dict[str, Any]:
-    """The API form of one evidence row (also used by other apps' routes)."""
+def evidence_out(evidence: Evidence, user: Any, *, deletable: bool | None = None) -> dict[str, Any]:
+    """The API form of one evidence row (also used by other apps' routes). `deletable` is
+    `policies.may_delete(user, evidence)` when the caller already knows it."""
     uploader = evidence.uploaded_by
     return {
         "id": evidence.pk, "task_id": evidence.task_id, "category": evidence.category,
@@ -91,7 +92,8 @@ def evidence_out(evidence: Evidence, user: Any) -> dict[str, Any]:
         "uploaded_by": (uploader.get_full_name() or uploader.get_username()) if uploader else "",
         "unit": unit_ref(evidence.organization), "captured_at": evidence.captured_at,
         "gps_lat": evidence.gps_lat, "gps_lon": evidence.gps_lon, "is_public": evidence.is_public,
-        "has_thumbnail": bool(evidence.thumbnail), "may_delete": may_delete(user, evidence),
+        "has_thumbnail": bool(evidence.thumbnail),
+        "may_delete": may_delete(user, evidence) if deletable is None else deletable,
     }
 
 
@@ -105,14 +107,25 @@ def _detail(request: ApiRequest, evidence_id: int) -> dict[str, Any]:
 
 
 class _Rows:
-    def __init__(self, queryset: Any, user: Any) -> None:
-        self.queryset, self.user = queryset, user
+    """One task's evidence, rendered a page at a time. `may_delete` depends on the task and on whether the
+    user uploaded the file, so the policy is asked once per page for each of the two cases."""
+
+    def __init__(self, queryset: Any, user: Any, task: Task) -> None:
+        self.queryset, self.user, self.task = queryset, user, task
 
     def all(self) -> Any:
         return self.queryset
 
     def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return [evidence_out(e, self.user) for e in self.queryset[item]]
+        answers: dict[bool, bool] = {}
+        rows = []
+        for evidence in self.queryset[item]:
+            evidence.task = self.task
+            own = evidence.uploaded_by_id == self.user.pk
+            if own not in answers:
+                answers[own] = may_delete(self.user, evidence)
+            rows.append(evidence_out(evidence, self.user, deletable=answers[own]))
+        return rows
 
 
 _UPLOAD_BODY = {
@@ -137,8 +150,8 @@ _FILE_200 = {"200": {"description": "文件本身（作为附件下载）",
 @paginate(Pages)
 def evidence_list(request: ApiRequest, task_id: int = id_path("任务编号")) -> Any:
     """该任务中当前用户可见的佐证材料，最新的在前（同任务页“佐证材料”）。"""
-    task = get_for_user(request.auth, Task.objects.all(), pk=task_id)
-    return _Rows(evidence_for_task(request.auth, task), request.auth)
+    task = get_for_user(request.auth, Task.objects.select_related("region"), pk=task_id)
+    return _Rows(evidence_for_task(request.auth, task), request.auth, task)
 
 
 @router.post("/tasks/{task_id}/evidence", response={201: list[EvidenceOut], **ERROR_RESPONSES},

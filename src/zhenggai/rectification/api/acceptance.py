@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -303,8 +302,7 @@ def application_list(request: ApiRequest, filters: Query[AcceptanceApplicationQu
 def public_notice_list(request: ApiRequest, filters: Query[PublicNoticeQuery]) -> Any:
     """当前用户可见任务的销号公示，按截止日期排列（同“验收销号”页面）。"""
     user = request.auth
-    notices = _notices().filter(task__in=scope_for(user, Task.objects.all())).annotate(
-        pending=Count("objections", filter=Q(objections__status=Objection.Status.PENDING))).order_by("end_date", "id")
+    notices = _notices().filter(task__in=scope_for(user, Task.objects.all())).order_by("end_date", "id")
     if filters.status:
         notices = notices.filter(status=filters.status)
     return _Rows(notices, lambda n: _notice_out(n, user))
