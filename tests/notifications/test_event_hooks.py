@@ -291,6 +291,9 @@ def test_rotating_the_secret_and_the_test_event(world, receiver):
 
 def test_staff_pages(world, client, receiver):
     client.force_login(world.users.admin)
+    form_page = client.get(reverse("webhook_create")).content.decode()
+    assert 'name="event_types"' in form_page and world.office_org.name in form_page
+    assert world.users.other_office.organization.name not in form_page  # only units of the admin's region
     response = client.post(reverse("webhook_create"), {
         "organization": world.office_org.pk, "name": "区大数据平台", "format": GENERIC, "url": receiver.url,
         "event_types": "task.*\ncomplaint.*", "is_active": "on",
@@ -307,6 +310,8 @@ def test_staff_pages(world, client, receiver):
     assert page["Cache-Control"] == "no-store"
     assert "区大数据平台" in client.get(reverse("webhook_list")).content.decode()
 
+    edit_page = client.get(reverse("webhook_edit", args=[target.pk])).content.decode()
+    assert "task.*\ncomplaint.*" in edit_page and target.secret not in edit_page
     client.post(reverse("webhook_toggle", args=[target.pk]), {"active": "0"})
     target.refresh_from_db()
     assert target.is_active is False
