@@ -176,3 +176,14 @@ def test_evidence_list_queries_do_not_grow_with_the_rows(world, api, django_asse
     assert body["count"] == 10 and all(e["may_delete"] for e in body["items"])
     staff = api.staff.get(url).json()["items"]
     assert {e["may_delete"] for e in staff} == {True, False}
+
+
+def test_an_upload_larger_than_the_memory_limit_is_idempotent_too(world, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024  # the photo is larger: reading the body whole would be refused
+    body = s.jpeg()
+    assert len(body) > 1024
+    for _ in range(2):
+        answer = _upload(api.staff, world.t_dept, [SimpleUploadedFile("big.jpg", body)],
+                         headers={"Idempotency-Key": "upload-big"})
+        assert answer.status_code == 201, answer.content[:300]
+    assert Evidence.objects.filter(original_name="big.jpg").count() == 1

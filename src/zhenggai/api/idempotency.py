@@ -3,6 +3,8 @@ out once per (user, key); a retry within 24 hours gets the stored answer (header
 `Idempotent-Replayed: true`) without acting again.
 
 - The same key with another method, path or body answers 422 `idempotency_key_reused`.
+- A file upload (multipart body) is not read here: reading it would load the files into memory before the
+  view's upload limits apply, so its fingerprint is its content length, not a hash of its content.
 - While the first request is still running, a retry answers 409 `idempotency_in_progress`.
 - Answers that did not reach the action (401, CSRF refusal, 429) and server errors are not stored, so the
   client may retry them with the same key.
@@ -27,6 +29,7 @@ from .errors import error_response
 from .models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+MULTIPART = "multipart/form-data"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEEP = dt.timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -54,6 +57,13 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
+def _body_fingerprint(request: HttpRequest) -> str:
+    """SHA-256 of the body, or of the content length for a multipart upload (see the module)."""
+    if request.content_type == MULTIPART:
+        return hashlib.sha256(f"multipart:{request.META.get('CONTENT_LENGTH', '')}".encode()).hexdigest()
+    return hashlib.sha256(request.body).hexdigest()
+
+
 def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -65,7 +75,7 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         user = request_identity(request)
         if user is None:
             return view(request, *args, **kwargs)  # authentication answers 401
-        body_hash = hashlib.sha256(request.body).hexdigest()
+        body_hash = _body_fingerprint(request)
         now = timezone.now()
         IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=now - KEEP).delete()
         try:
