@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Schema
 from ninja.openapi.docs import Swagger
 
 from zhenggai import __version__
+from zhenggai.accounts.api import router as accounts_router
 from zhenggai.assessment.api import router as assessment_router
 from zhenggai.complaints.api import router as complaints_router
 from zhenggai.evidence.api import router as evidence_router
@@ -65,6 +66,7 @@ api.add_router("", evidence_router)
 api.add_router("", complaints_router)
 api.add_router("", assessment_router)
 api.add_router("", public_router)
+api.add_router("", accounts_router)
 
 
 def _document_idempotency(api: NinjaAPI) -> None:
