@@ -282,9 +282,9 @@ def test_rotating_the_secret_and_the_test_event(world, receiver):
     event = Event.objects.get(verb="webhook_target.secret_rotated")
     assert new not in json.dumps(event.data) and old not in json.dumps(event.data)
 
-    assert webhook_target_send_test(actor=world.users.admin, target=target) == "pending"  # receiver has the old one
+    assert webhook_target_send_test(actor=world.users.admin, target=target).status == "pending"  # old secret there
     receiver.secret = new
-    assert webhook_target_send_test(actor=world.users.admin, target=target) == "sent"
+    assert webhook_target_send_test(actor=world.users.admin, target=target).status == "sent"
     assert receiver.received[-1]["json"]["verb"] == "webhook.test"
     assert receiver.received[-1]["headers"]["X-Zhenggai-Event"] == "webhook.test"
 

@@ -19,6 +19,7 @@ from zhenggai.assessment.api import router as assessment_router
 from zhenggai.complaints.api import router as complaints_router
 from zhenggai.evidence.api import router as evidence_router
 from zhenggai.inspections.api import router as inspections_router
+from zhenggai.notifications.api import router as hooks_router
 from zhenggai.notifications.api_inbox import router as inbox_router
 from zhenggai.portal.api import router as public_router
 from zhenggai.rectification.api import router as tasks_router
@@ -67,6 +68,7 @@ api.add_router("", evidence_router)
 api.add_router("", complaints_router)
 api.add_router("", assessment_router)
 api.add_router("", public_router)
+api.add_router("", hooks_router)
 api.add_router("", accounts_router)
 api.add_router("", inbox_router)
 

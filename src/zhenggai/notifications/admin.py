@@ -130,7 +130,7 @@ class WebhookTargetAdmin(admin.ModelAdmin):
     @admin.action(description=_("发送测试消息"))
     def send_test_message(self, request: HttpRequest, queryset: QuerySet[WebhookTarget]) -> None:
         for target in queryset:
-            status = webhook_send_test(target=target)
+            status = webhook_send_test(target=target, actor_name=request.user.get_username()).status
             if status == Status.SENT:
                 self.message_user(request, gettext("%(name)s：测试消息已发送。") % {"name": target.name}, messages.SUCCESS)
             else:

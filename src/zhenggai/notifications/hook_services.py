@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -28,6 +30,8 @@ from .models import WebhookDelivery, WebhookTarget
 from .webhooks import webhook_send_test
 
 GENERIC = WebhookTarget.Format.GENERIC
+URL_MAX = 500
+NAME_MAX = 100
 FIELDS = ("organization", "name", "url", "format", "event_types", "is_active")
 
 
@@ -84,8 +88,12 @@ def webhook_organizations_for_admin(*, user: Any) -> QuerySet[Organization]:
 def _validate(*, fmt: str, url: str, event_types: list[str]) -> None:
     if fmt not in WebhookTarget.Format.values:
         raise ValidationFailed(_("未知的推送格式。"), field="format")
-    if not url.startswith(("http://", "https://")):
-        raise ValidationFailed(_("地址须以 http:// 或 https:// 开头。"), field="url")
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(_("请填写以 http:// 或 https:// 开头的有效地址。"), field="url") from exc
+    if len(url) > URL_MAX:
+        raise ValidationFailed(_("地址过长。"), field="url")
     bad = [p for p in event_types if not valid_pattern(p)]
     if bad:
         raise ValidationFailed(_("无法识别的事件类型：%(p)s") % {"p": "、".join(bad)}, field="event_types")
@@ -104,6 +112,10 @@ def webhook_target_save(*, actor: Any, target: WebhookTarget | None, organizatio
         raise PermissionDenied()
     types = list(dict.fromkeys(t.strip() for t in event_types if t.strip())) if format == GENERIC else []
     _validate(fmt=format, url=url.strip(), event_types=types)
+    if not name.strip() or len(name.strip()) > NAME_MAX:
+        raise ValidationFailed(_("请填写名称（不超过 100 字）。"), field="name")
+    if robot_secret is not None and len(robot_secret.strip()) > 200:
+        raise ValidationFailed(_("密钥过长。"), field="robot_secret")
     with transaction.atomic():
         creating = target is None
         obj = WebhookTarget() if target is None else WebhookTarget.objects.select_for_update().get(pk=target.pk)
@@ -157,12 +169,14 @@ def webhook_target_rotate_secret(*, actor: Any, target: WebhookTarget) -> str:
     return locked.secret
 
 
-def webhook_target_send_test(*, actor: Any, target: WebhookTarget) -> str:
-    """Post a test message (robots) or the test event `webhook.test` (event hooks); returns the status of
-    the delivery after the first attempt (a failure is retried like any delivery)."""
+def webhook_target_send_test(*, actor: Any, target: WebhookTarget, deliver_now: bool = True) -> WebhookDelivery:
+    """Post a test message (robots) or the test event `webhook.test` (event hooks). With `deliver_now` the
+    first attempt is made here and the delivery comes back with its outcome; otherwise it is queued.
+    A failure is retried like any delivery."""
     if not webhook_may_manage(actor, target.organization):
         raise NotFound()
-    return webhook_send_test(target=target, actor_name=actor.get_full_name() or actor.get_username())
+    return webhook_send_test(target=target, actor_name=actor.get_full_name() or actor.get_username(),
+                             deliver_now=deliver_now)
 
 
 def _value(obj: WebhookTarget, field: str) -> Any:

@@ -114,8 +114,8 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
     _require_admin(request)
-    status = webhook_target_send_test(actor=request.user, target=_target(request, pk))
-    if status == Status.SENT:
+    delivery = webhook_target_send_test(actor=request.user, target=_target(request, pk))
+    if delivery.status == Status.SENT:
         messages.success(request, _("测试消息已送达。"))
     else:
         messages.error(request, _("测试消息未送达，系统会稍后重试；请查看下方推送记录中的错误。"))

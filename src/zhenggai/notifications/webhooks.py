@@ -36,10 +36,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -154,9 +156,10 @@ def webhook_retry_due() -> int:
     return sum(webhook_deliver(pk) == Status.SENT for pk in list(due))
 
 
-def webhook_send_test(*, target: WebhookTarget, actor_name: str = "") -> str:
+def webhook_send_test(*, target: WebhookTarget, actor_name: str = "", deliver_now: bool = True) -> WebhookDelivery:
     """Post a test message to a robot, or the test event `webhook.test` to an event hook (admin action);
-    every call is a new delivery, retried like any other."""
+    every call is a new delivery, retried like any other. `deliver_now` makes the first attempt here (the
+    admin pages wait for it); otherwise it is queued after the transaction commits (the API)."""
     now = timezone.now()
     key = f"test:{now.isoformat()}"
     if target.format == WebhookTarget.Format.GENERIC:
@@ -170,7 +173,21 @@ def webhook_send_test(*, target: WebhookTarget, actor_name: str = "") -> str:
         lines = [_("收到这条消息，说明工作群机器人配置正确。")]
         payload = webhook_payload(target, title, lines, absolute_url(""))
     delivery = WebhookDelivery.objects.create(target=target, key=key, payload=payload)
-    return webhook_deliver(delivery.pk)
+    if deliver_now:
+        webhook_deliver(delivery.pk)
+        delivery.refresh_from_db()
+    else:
+        transaction.on_commit(partial(_queue_delivery, delivery.pk), robust=True)
+    return delivery
+
+
+def _queue_delivery(delivery_id: int) -> None:
+    try:
+        from django_q.tasks import async_task
+
+        async_task(DELIVER_TASK, delivery_id)
+    except Exception:  # the daily sweep sends it anyway
+        logger.warning("could not queue webhook delivery %s", delivery_id, exc_info=True)
 
 
 def event_body(payload: dict[str, Any]) -> bytes:
