@@ -4,14 +4,8 @@ signature with the hook's secret the way a receiver would (not with the product'
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -42,6 +36,8 @@ from zhenggai.notifications.models import WebhookDelivery, WebhookTarget
 from zhenggai.notifications.webhooks import webhook_deliver
 from zhenggai.rectification.transitions import task_start
 
+from .conftest import Receiver, receiver_verifies
+
 GENERIC = WebhookTarget.Format.GENERIC
 
 
@@ -50,65 +46,6 @@ def _fresh_hook_cache():
     clear_rule_cache()
     yield
     clear_rule_cache()  # rolled-back hooks must not linger in the process cache for later tests
-
-
-@dataclass
-class Receiver:
-    """Another system's endpoint: checks the signature with `secret`, answers 401 when it does not verify,
-    otherwise the next status of `statuses` (200 when empty)."""
-
-    base: str = ""
-    secret: str = ""
-    statuses: list[int] = field(default_factory=list)
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"{self.base}/hooks/zhenggai"
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [r["json"] for r in self.received if r["verified"]]
-
-
-def receiver_verifies(secret: str, headers: Any, body: bytes, tolerance: int = 300) -> bool:
-    """The sample receiver's check (as in docs/webhooks.md)."""
-    timestamp = headers.get("X-Zhenggai-Timestamp", "")
-    signature = headers.get("X-Zhenggai-Signature", "")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > tolerance:
-        return False
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest("sha256=" + mac, signature)
-
-
-@pytest.fixture
-def receiver(monkeypatch) -> Iterator[Receiver]:
-    monkeypatch.setenv("NO_PROXY", "*")
-    monkeypatch.setenv("no_proxy", "*")
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 -- http.server's naming
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            ok = receiver_verifies(state.secret, self.headers, body)
-            state.received.append({"path": self.path, "headers": dict(self.headers.items()), "raw": body,
-                                   "json": json.loads(body.decode("utf-8")), "verified": ok})
-            status = (state.statuses.pop(0) if state.statuses else 200) if ok else 401
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
 
 
 def hook(world: Any, receiver: Receiver, *, org: Any = None, types: tuple[str, ...] = ("task.*",),
