@@ -235,17 +235,18 @@ def event_hooks_on_event(sender: Any, instance: Event, created: bool = False, ra
     wanted = [rule.pk for rule in rules if path.startswith(rule.region_path)]
     if not wanted:
         return
-    live = WebhookTarget.objects.filter(pk__in=wanted, format=GENERIC, is_active=True).values_list("pk", flat=True)
+    # the cache may be a little stale: only hooks that still exist and are active get a delivery
+    live = list(WebhookTarget.objects.filter(pk__in=wanted, format=GENERIC, is_active=True).values_list("pk", flat=True))
+    if not live:
+        return
     payload = event_payload(instance)
-    ids: list[int] = []
-    for target_id in live:
-        delivery, new = WebhookDelivery.objects.get_or_create(
-            target_id=target_id, key=f"event:{instance.pk}", defaults={"payload": payload}
-        )
-        if new:
-            ids.append(delivery.pk)
-    if ids:
-        transaction.on_commit(partial(_enqueue_all, ids), robust=True)
+    key = f"event:{instance.pk}"  # a new event: no delivery can have this key yet
+    rows = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(target_id=target_id, key=key, payload=payload) for target_id in live]
+    )
+    ids = [d.pk for d in rows if d.pk is not None] or list(
+        WebhookDelivery.objects.filter(key=key, target_id__in=live).values_list("pk", flat=True))
+    transaction.on_commit(partial(_enqueue_all, ids), robust=True)
 
 
 def _enqueue_all(delivery_ids: list[int]) -> None:
