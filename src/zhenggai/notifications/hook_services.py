@@ -1,4 +1,4 @@
-"""Managing webhooks (group robots and signed event hooks) from the staff site and the Django admin.
+"""Managing webhooks (group robots and signed event hooks) from the staff site, the API and the Django admin.
 
 Who: superusers manage every hook; a user with the `admin` role manages the hooks of the organizations
 in their region (and below). Nobody else sees hooks; a hook outside the user's region is as missing as a
