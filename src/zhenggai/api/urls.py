@@ -23,6 +23,7 @@ from zhenggai.notifications.api import router as hooks_router
 from zhenggai.notifications.api_inbox import router as inbox_router
 from zhenggai.portal.api import router as public_router
 from zhenggai.rectification.api import router as tasks_router
+from zhenggai.reports.api import router as reports_router
 
 from .auth import API_AUTH
 from .errors import install_error_handlers, not_found_view
@@ -62,6 +63,7 @@ def health(request: Any) -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
+api.add_router("", reports_router)  # first: /tasks/import, /tasks/export.xlsx… before /tasks/{task_id}
 api.add_router("", tasks_router)
 api.add_router("", inspections_router)
 api.add_router("", evidence_router)
