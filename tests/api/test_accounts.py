@@ -93,3 +93,16 @@ def test_tokens_are_the_callers_own(world, api):
     assert ApiToken.objects.get(pk=token_id).revoked_at is not None
     assert ApiClient(secret).get("/api/v1/tasks").status_code == 401
     assert api.staff.post("/api/v1/account/tokens", {"name": "x", "expires_days": 0}).status_code == 422
+
+
+def test_lists_take_a_fixed_number_of_queries(world, api, django_assert_max_num_queries):
+    from tests import factories as f
+
+    admin, staff = api.admin, api.staff  # tokens made before counting
+    for n in range(15):
+        f.user(f"extra{n}", organization=world.town, roles=[Role.UNIT_STAFF, Role.UNIT_HEAD])
+    with django_assert_max_num_queries(8):
+        users = admin.get("/api/v1/users", {"page_size": 100}).json()
+    assert users["count"] >= 25 and all(u["roles"] for u in users["items"])
+    with django_assert_max_num_queries(8):
+        assert staff.get("/api/v1/organizations", {"page_size": 100}).json()["count"] == 8  # every unit of the city tree
