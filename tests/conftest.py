@@ -27,6 +27,17 @@ def _calendar_cache():
     workdays.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _event_hook_cache():
+    """Each test starts without cached event-hook rules: a rolled-back hook of an earlier test must not be
+    seen, and query counts must not depend on when the per-process cache last expired."""
+    from zhenggai.notifications.event_hooks import clear_rule_cache
+
+    clear_rule_cache()
+    yield
+    clear_rule_cache()
+
+
 @pytest.fixture
 def world(db):
     """A small district: the office, two departments (one accepting), a township with a sub-unit,

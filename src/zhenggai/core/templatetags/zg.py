@@ -128,15 +128,16 @@ def event_label(verb: str) -> str:
         "submitted": _("提交"), "assigned": _("交办"), "handled": _("办理"),
         "reviewed": _("审核"), "published": _("公开"), "linked": _("关联"), "merged": _("合并"), "opened": _("发起"), "closed": _("结束"), "reminded": _("提醒"), "approved": _("审核通过"), "returned": _("退回"), "saved": _("保存"),
         "computed": _("计算"), "requested": _("申请生成"), "generated": _("生成"), "revoked": _("吊销"),
-        "review_noted": _("补记验收意见"), "publication_changed": _("更改公开设置"), "complainant_updated": _("更新信访人信息"),
+        "review_noted": _("补记验收意见"), "publication_changed": _("更改公开设置"),
+        "secret_rotated": _("更换密钥"), "enabled": _("启用"), "disabled": _("停用"), "reset": _("重置"), "complainant_updated": _("更新信访人信息"),
     }
     objects = {
         "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),
         "meeting": _("研究部署"), "organization": _("单位"), "user": _("用户"),
         "evidence": _("佐证材料"), "supervision": _("督办"), "notice": _("公示"), "lookback": _("回头看"),
-        "report": _("整改进展"), "round": _("调度"), "complaint": _("信访件"), "batch": _("交办批次"), "notification_preference": _("提醒设置"), "webhook_target": _("工作群机器人"),
+        "report": _("整改进展"), "round": _("调度"), "complaint": _("信访件"), "batch": _("交办批次"), "notification_preference": _("提醒设置"), "webhook_target": _("推送地址"),
         "ruleset": _("考核细则"), "assessment": _("考核"), "accountability": _("问责"), "bulletin": _("调度通报"),
-        "api_token": _("接口令牌"), "acceptance": _("验收"),
+        "api_token": _("接口令牌"), "calendar_feed": _("日历订阅"), "acceptance": _("验收"),
     }
     head, _sep, action = verb.partition(".")
     return _("%(action)s%(object)s") % {"action": labels.get(action, action), "object": objects.get(head, head)}
