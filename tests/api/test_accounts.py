@@ -84,9 +84,9 @@ def test_tokens_are_the_callers_own(world, api):
     assert created.status_code == 201 and created["Cache-Control"] == "no-store"
     secret, token_id = created.json()["secret"], created.json()["id"]
     assert ApiClient(secret).get("/api/v1/tasks").status_code == 200
-    listed = api.staff.get("/api/v1/account/tokens").json()
+    listed = api.staff.get("/api/v1/account/tokens").json()["items"]
     assert token_id in [t["id"] for t in listed] and all("secret" not in t for t in listed)
-    assert token_id not in [t["id"] for t in api.head.get("/api/v1/account/tokens").json()]
+    assert token_id not in [t["id"] for t in api.head.get("/api/v1/account/tokens").json()["items"]]
     assert api.head.post(f"/api/v1/account/tokens/{token_id}/revoke").status_code == 404
     revoked = api.staff.post(f"/api/v1/account/tokens/{token_id}/revoke")
     assert revoked.status_code == 200 and revoked.json()["active"] is False

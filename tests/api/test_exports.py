@@ -86,8 +86,8 @@ def test_bulletins_office_requests_region_roles_read(world, api, django_capture_
 
 
 def test_dashboards_give_the_charts_of_the_page(world, api):
-    assert [d["key"] for d in api.office.get("/api/v1/dashboards").json()] == ["office"]
-    assert [d["key"] for d in api.staff.get("/api/v1/dashboards").json()] == ["unit"]
+    assert [d["key"] for d in api.office.get("/api/v1/dashboards").json()["items"]] == ["office"]
+    assert [d["key"] for d in api.staff.get("/api/v1/dashboards").json()["items"]] == ["unit"]
     board = api.office.get("/api/v1/dashboards/office", {"plan": world.plan.pk})
     assert board.status_code == 200, board.content[:300]
     status = next(c for c in board.json()["charts"] if c["key"] == "status")

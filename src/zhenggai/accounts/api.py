@@ -363,6 +363,7 @@ def _token_out(token: ApiToken) -> dict[str, Any]:
 
 
 @router.get("/account/tokens", response={200: list[AccountTokenOut], **READ_ERRORS}, summary="我的接口令牌")
+@paginate(Pages)
 def token_list(request: ApiRequest) -> Any:
     """当前用户自己的接口令牌，从新到旧（不含密钥）。"""
     return [_token_out(t) for t in api_tokens_for_user(request.auth)]

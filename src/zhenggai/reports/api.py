@@ -333,6 +333,7 @@ def _plain(value: Any) -> Any:
 
 
 @router.get("/dashboards", response={200: list[DashboardRefOut], **READ_ERRORS}, summary="我的统计分析页面")
+@paginate(Pages)
 def dashboard_list(request: ApiRequest) -> Any:
     """当前用户能打开的统计分析页面（按角色；没有角色页面的得到本单位页面）。"""
     return [{"key": b.key, "title": str(b.title), "charts": list(b.charts)} for b in dashboards_for(request.auth)]
