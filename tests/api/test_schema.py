@@ -91,9 +91,13 @@ def test_schemathesis_finds_no_server_error_for_any_role(world, wsgi_app, settin
         for operation in operations:
             names = [p.name for p in operation.path_parameters]
             real = {name: existing.get(name, 1) for name in names}  # 1: the first row of other tables
-            runs = [(GenerationMode.POSITIVE, 2, None), (GenerationMode.NEGATIVE, 1, None)]
+            has_input = bool(names or operation.query or operation.headers or operation.body)
+            full = role == "office"  # malformed input is refused before roles matter: once is enough
+            runs = [(GenerationMode.POSITIVE, 2 if full else 1, None)]
+            if has_input and full:  # nothing to negate otherwise (hypothesis would search in vain for seconds)
+                runs.append((GenerationMode.NEGATIVE, 1, None))
             if names:  # also against objects that exist, so that the code behind the 404 runs
-                runs.append((GenerationMode.POSITIVE, 3, real))
+                runs.append((GenerationMode.POSITIVE, 3 if full else 2, real))
             for mode, examples, path_parameters in runs:
                 strategy = operation.as_strategy(generation_mode=mode, headers=headers,
                                                  path_parameters=path_parameters)
@@ -108,13 +112,14 @@ def test_schemathesis_finds_no_server_error_for_any_role(world, wsgi_app, settin
                 try:
                     run()
                 except Unsatisfiable:
-                    # nothing to negate (an operation without parameters or body)
-                    assert mode == GenerationMode.NEGATIVE and not operation.path_parameters and not operation.body
-    assert sum(answers.values()) >= len(ROLES) * len(operations) * 3
+                    # nothing to negate: only parameters without constraints to break
+                    assert mode == GenerationMode.NEGATIVE
+    assert sum(answers.values()) >= len(ROLES) * len(operations) * 2
     # the run reached the code behind the checks: reads answered, and some writes carried out
     assert answers[("GET", 200)] > 50
     assert answers[("PATCH", 200)] + answers[("POST", 200)] + answers[("POST", 201)] > 0
-    assert time.monotonic() - started < 120
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5 * len(operations), (len(operations), sum(answers.values()), elapsed)  # ~0.5 s each here
 
 
 def test_no_two_schemas_share_a_name():
