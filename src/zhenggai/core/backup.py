@@ -351,7 +351,7 @@ def backup_check(directory: Path, manifest: dict[str, Any], progress: ProgressFa
     Raises BackupError naming each damaged or missing file."""
     directory = Path(directory)
     problems: list[str] = []
-    items = [(t["file"], None, t["sha256"]) for t in manifest["tables"].values()]
+    items = [(str(safe_relative(t["file"])), None, t["sha256"]) for t in manifest["tables"].values()]
     items += [(f"{FILES_DIR}/{safe_relative(f['name'])}", f["size"], f["sha256"]) for f in manifest["files"]]
     bar = progress("校验备份", len(items), "个")
     for relative, size, sha in items:
