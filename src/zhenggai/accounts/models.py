@@ -155,3 +155,6 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return str(Role(self.role).label)
+
+
+from .models_security import RecoveryCode, SignInRecord, TwoFactorDevice  # noqa: E402,F401  (registered here)

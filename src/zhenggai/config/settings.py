@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "zhenggai.core.security.SecurityHeadersMiddleware",
+    "zhenggai.core.security.SessionExpiryMiddleware",
+    "zhenggai.accounts.middleware.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -203,16 +206,27 @@ EMAIL_USE_SSL = env_bool("ZHENGGAI_EMAIL_SSL", False)
 # Absolute links in e-mails and group-robot messages, e.g. https://zhenggai.example.gov.cn
 ZHENGGAI_SITE_URL = os.environ.get("ZHENGGAI_SITE_URL", "").rstrip("/")
 
+# Web hardening (docs/security.md). The Content-Security-Policy is added by zhenggai.core.security.
 SESSION_COOKIE_HTTPONLY = True
+# Absolute session lifetime after sign-in; idle sessions end earlier (SessionExpiryMiddleware).
 SESSION_COOKIE_AGE = int(os.environ.get("ZHENGGAI_SESSION_SECONDS", str(8 * 3600)))
+ZHENGGAI_SESSION_IDLE_MINUTES = int(os.environ.get("ZHENGGAI_SESSION_IDLE_MINUTES", "120"))
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # pages hand the token to scripts in the markup, never through the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
-    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_SECONDS = int(os.environ.get("ZHENGGAI_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ZHENGGAI_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Off by default (a reverse proxy usually redirects); never in debug.
+SECURE_SSL_REDIRECT = env_bool("ZHENGGAI_SSL_REDIRECT", False) and not DEBUG
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Roles that must use two-factor sign-in, e.g. "office,admin"; empty = optional for everyone.
+ZHENGGAI_REQUIRE_2FA_ROLES = env_list("ZHENGGAI_REQUIRE_2FA_ROLES", "")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 ZHENGGAI_IMPORT_MAX_BYTES = int(os.environ.get("ZHENGGAI_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
