@@ -41,6 +41,7 @@ from zhenggai.accounts.policies import is_system_actor, scope_for, user_has_role
 from zhenggai.core.errors import PermissionDenied, ValidationFailed
 from zhenggai.core.events import diff, event_record
 from zhenggai.core.search import search_document
+from zhenggai.core.upload_guard import UploadRefused, check_spreadsheet_upload
 from zhenggai.inspections.models import Inspection
 from zhenggai.reports.tables import (
     CSV_ENCODINGS,
@@ -527,8 +528,9 @@ def complaint_import_parse(path_or_file: str | Path | IO[bytes] | bytes, *, file
     """Read a complaint table and check every row. Never raises for a bad file: every problem is in
     `result.problems`, with its row (1-based, as in the sheet), column (its header) and reason."""
     try:
+        check_spreadsheet_upload(path_or_file, filename=filename)  # a zip bomb is refused before expanding
         sheets = read_complaint_sheets(path_or_file, filename=filename)
-    except TableError as error:
+    except (TableError, UploadRefused) as error:
         return ComplaintImportResult(rows=[], problems=[Problem(None, "", error.message)])
     sheet, header = _choose_table(sheets)
     labels = _required_labels()

@@ -22,7 +22,6 @@ import io
 import math
 import re
 import struct
-import unicodedata
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -34,6 +33,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from zhenggai.core.upload_guard import UploadRefused, check_office_document, safe_display_name
 
 try:  # optional: decoding HEIC/HEIF (iPhone photos) needs the pillow-heif plug-in
     import pillow_heif
@@ -142,16 +143,7 @@ class InspectedFile:
 def clean_original_name(name: str | None) -> str:
     """The user's file name for display: no directories, no control or format characters (which
     include the right-to-left override used to disguise extensions), at most 255 characters."""
-    text = unicodedata.normalize("NFC", name or "")
-    text = re.split(r"[\\/]", text)[-1]
-    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
-    text = text.strip()
-    if not text.strip("."):
-        return "file"
-    if len(text) > 255:
-        stem, dot, ext = text.rpartition(".")
-        text = f"{stem[: 254 - len(ext)]}.{ext}" if dot and 0 < len(ext) <= 16 else text[:255]
-    return text
+    return safe_display_name(name)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -216,6 +208,10 @@ def _sniff_ooxml(file: IO[bytes], name: str) -> FileType:
         raise FileRefused(_macro_refused(name))
     for marker, file_type in OOXML_MAIN_PARTS:
         if marker in lowered:
+            try:
+                check_office_document(file, name=name)  # a zip bomb dressed as a document
+            except UploadRefused as refused:
+                raise FileRefused(refused.message) from None
             return file_type
     raise FileRefused(_not_allowed(name))
 

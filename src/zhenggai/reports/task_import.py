@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from zhenggai.accounts.models import Organization
 from zhenggai.accounts.policies import CHANGE, MANAGE, user_can
 from zhenggai.core.errors import DomainError, PermissionDenied, ValidationFailed
+from zhenggai.core.upload_guard import UploadRefused, check_spreadsheet_upload
 from zhenggai.inspections.models import Plan
 from zhenggai.rectification.models import Task
 from zhenggai.rectification.services import MeasureData, TaskData, task_save, units_by_name
@@ -115,8 +116,9 @@ def task_import_parse(path_or_fileobj: str | Path | IO[bytes] | bytes, *, filena
     Never raises for a bad file: every problem is in `result.problems` (unknown units apart, in
     `result.unknown_units`, because `--create-units` may create them)."""
     try:
+        check_spreadsheet_upload(path_or_fileobj, filename=filename)  # a zip bomb is refused before expanding
         sheets = read_sheets(path_or_fileobj, filename=filename)
-    except TableError as error:
+    except (TableError, UploadRefused) as error:
         return ImportResult(tasks=[], problems=[Problem(None, "", error.message)])
     sheet, header = _choose_sheet(sheets)
     if header is None:
