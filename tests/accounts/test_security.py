@@ -225,3 +225,17 @@ def test_sign_ins_failures_and_sign_outs_are_recorded_and_shown_to_admins_only(c
     assert "other_office" not in html  # another district's user is outside the admin's scope
     filtered = client.get(url, {"kind": "failure", "q": "10.0.0.9"}).content.decode()
     assert filtered.count('data-kind="failure"') == 1
+
+
+def test_operator_resets_a_lost_authenticator(client, world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with time_machine.travel(START, tick=False) as traveller:
+        enrol(client, world.users.head2, traveller)
+        out = StringIO()
+        call_command("two_factor_reset", "head2", stdout=out)
+        assert "已关闭" in out.getvalue() and not TwoFactorDevice.objects.filter(user=world.users.head2).exists()
+        assert Event.objects.filter(verb="two_factor_reset", object_id=str(world.users.head2.pk)).exists()
+        assert password_step(client, "head2")["Location"] == reverse("workbench")
