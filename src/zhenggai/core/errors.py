@@ -34,3 +34,9 @@ class NotFound(DomainError):
 
 class ValidationFailed(DomainError):
     code = "validation_failed"
+
+
+class Conflict(DomainError):
+    """Someone else changed the object since the user read it (optimistic version check)."""
+
+    code = "version_conflict"

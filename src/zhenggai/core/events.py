@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from .audit_state import state_for_event
 from .models import Event, EventChain
 
 
@@ -61,12 +62,18 @@ def event_record(
     """Append an event about `obj` to its aggregate's chain. Call inside the changing transaction.
 
     `actor` is a user (the system actor for jobs and commands). `data` holds before/after values or
-    whatever explains the change; it must be JSON-serialisable through DjangoJSONEncoder.
+    whatever explains the change; it must be JSON-serialisable through DjangoJSONEncoder. The key
+    `state` is added with the field digests of the key records just changed (core.audit_state).
     """
     if actor is None:
         raise ValueError("every event needs an actor; use core.actors.system_actor() for jobs")
     key = chain_key or chain_key_for(obj)
+    payload = dict(data or {})
     with transaction.atomic():
+        # the current state of the key records this change touched (see core.audit_state)
+        state = state_for_event(obj)
+        if state:
+            payload["state"] = state
         EventChain.objects.get_or_create(key=key)
         chain = EventChain.objects.select_for_update().get(key=key)
         event = Event(
@@ -79,7 +86,7 @@ def event_record(
             object_type=obj._meta.model_name or "",
             object_id=str(obj.pk),
             object_repr=str(obj)[:255],
-            data=json.loads(_canonical(data or {})),
+            data=json.loads(_canonical(payload)),
             prev_hash=chain.head_hash,
         )
         event.hash = event_hash(event)

@@ -112,6 +112,7 @@ def _remarks(*, actor: Any, task: Any) -> None:
 
 def _review(*, actor: Any, task: Any) -> None:
     """No service edits a recorded review; the demo appends its internal comment directly, with an event."""
+    from zhenggai.core.audit_state import state_touched
     from zhenggai.core.events import event_record
     from zhenggai.rectification.models import AcceptanceReview
 
@@ -121,6 +122,7 @@ def _review(*, actor: Any, task: Any) -> None:
     AcceptanceReview.objects.filter(pk=review.pk).update(
         reasons=f"{review.reasons}\n{REVIEW_COMMENT}".strip(), check_people=REVIEW_PEOPLE,
         check_findings=f"{review.check_findings}\n{REVIEW_COMMENT}".strip())
+    state_touched(review)
     event_record(actor=actor, verb="acceptance.review_noted", obj=task,
                  data={"review": review.pk, "note": "演示数据：验收内部意见"})
 

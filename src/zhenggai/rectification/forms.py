@@ -52,6 +52,8 @@ class TaskForm(StyledFormMixin, forms.Form):
     category = forms.ChoiceField(label=_("九治类别"), choices=[("", "—"), *Category.choices], required=False)
     measure_area = forms.ModelChoiceField(label=_("整改举措领域"), queryset=MeasureArea.objects.none(), required=False)
     remarks = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    # the version the page was built from: a save based on an older version is refused (see task_update)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args: Any, plan: Plan, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from zhenggai.accounts.models import Organization, Region
 from zhenggai.accounts.policies import CHANGE, CREATE, user_can
-from zhenggai.core.errors import PermissionDenied, ValidationFailed
+from zhenggai.core.errors import Conflict, PermissionDenied, ValidationFailed
 from zhenggai.core.events import diff, event_record
 from zhenggai.core.search import search_document
 from zhenggai.inspections.models import MeasureArea, Plan
@@ -158,14 +158,23 @@ def task_create(*, actor: Any, plan: Plan, data: TaskData, verb: str = "task.cre
     return task
 
 
-def task_update(*, actor: Any, task: Task, data: TaskData, verb: str = "task.updated") -> bool:
-    """Change a task's plan data. Returns False (and writes nothing) when nothing changed."""
+def task_update(
+    *, actor: Any, task: Task, data: TaskData, verb: str = "task.updated", expected_version: int | None = None
+) -> bool:
+    """Change a task's plan data. Returns False (and writes nothing) when nothing changed.
+
+    `expected_version` is the version the user read (edit page, API): when given and the locked row has
+    moved on, `Conflict` is raised and nothing is written, so a second editor never silently overwrites
+    the first. Importers leave it out (last write wins, as in the source table).
+    """
     if not user_can(actor, CHANGE, task):
         raise PermissionDenied()
     plan = task.plan
     _validate(data, plan)
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
+        if expected_version is not None and expected_version != locked.version:
+            raise Conflict(_("该任务已被他人修改（当前版本 %(v)s），请刷新后重新编辑。") % {"v": locked.version})
         if data.number != locked.number and Task.objects.filter(plan=plan, number=data.number).exists():
             raise ValidationFailed(_("该方案中已有序号为 %(n)s 的任务。") % {"n": data.number}, field="number")
         before = _snapshot(locked)

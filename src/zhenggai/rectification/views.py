@@ -120,7 +120,8 @@ def task_edit(request: HttpRequest, pk: int | None = None, plan_pk: int | None =
             if task is None:
                 task = task_create(actor=request.user, plan=plan, data=data)
                 messages.success(request, _("任务已创建。"))
-            elif task_update(actor=request.user, task=task, data=data):
+            elif task_update(actor=request.user, task=task, data=data,
+                             expected_version=form.cleaned_data.get("version")):
                 messages.success(request, _("任务已保存。"))
             else:
                 messages.info(request, _("没有修改。"))
@@ -148,6 +149,7 @@ def _initial(task: Task | None, plan: Plan) -> tuple[dict, list[dict]]:
         "category": task.category,
         "measure_area": task.measure_area,
         "remarks": task.remarks,
+        "version": task.version,
     }
     measures = [
         {

@@ -14,7 +14,7 @@ from zhenggai.accounts.policies import CHANGE, get_for_user, scope_for, user_can
 from zhenggai.api.errors import ERROR_RESPONSES, READ_ERRORS
 from zhenggai.api.pagination import Pages
 from zhenggai.api.schemas import ApiRequest, EventOut, Id, Text, UnitRef, id_path, unit_ref
-from zhenggai.core.errors import DomainError, PermissionDenied, ValidationFailed
+from zhenggai.core.errors import PermissionDenied, ValidationFailed
 from zhenggai.core.events import chain_key_for
 from zhenggai.core.models import Event
 from zhenggai.evidence.models import Evidence
@@ -190,10 +190,6 @@ class CloseIn(Schema):
 # ---------------------------------------------------------------- helpers
 
 
-class VersionConflict(DomainError):
-    code = "version_conflict"
-
-
 def _out(task: Task, user: Any = None, *, detail: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": task.pk, "plan_id": task.plan_id, "inspection_id": task.plan.inspection_id, "number": task.number,
@@ -342,10 +338,8 @@ def task_patch(request: ApiRequest, payload: TaskPatchIn, task_id: int = id_path
         raise PermissionDenied()
     with transaction.atomic():
         locked = Task.objects.select_for_update().get(pk=task.pk)
-        if payload.version is not None and payload.version != locked.version:
-            raise VersionConflict(_("任务已被他人修改（当前版本 %(v)s），请重新读取后再修改。") % {"v": locked.version})
         data = _apply_payload(request.auth, task_data_from(locked), payload, locked.plan)
-        task_update(actor=request.auth, task=locked, data=data)
+        task_update(actor=request.auth, task=locked, data=data, expected_version=payload.version)
     return _detail(request, task.pk)
 
 
