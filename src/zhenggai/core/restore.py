@@ -212,10 +212,23 @@ def _insert_rows(
         raise BackupError(f"备份中表 {table} 的列与本程序不一致：{error}") from error
     qn = connection.ops.quote_name
     columns = ", ".join(qn(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    prepared = (
+        [f.get_db_prep_save(_decode(f, v), connection) for f, v in zip(fields, row, strict=True)]  # type: ignore[union-attr, arg-type]
+        for row in rows_read(directory, entry)
+    )
+    if connection.vendor == "postgresql":
+        # COPY: many times faster than INSERTs, in the same transaction as everything else.
+        with connection.connection.cursor() as raw, raw.copy(f"COPY {qn(table)} ({columns}) FROM STDIN") as copy:
+            for count, values in enumerate(prepared, start=1):
+                copy.write_row(values)
+                if count % BATCH == 0:
+                    bar.update(BATCH)
+            bar.update(entry["rows"] % BATCH)
+        return
     sql = f"INSERT INTO {qn(table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
     batch: list[list[Any]] = []
-    for row in rows_read(directory, entry):
-        batch.append([f.get_db_prep_save(_decode(f, v), connection) for f, v in zip(fields, row, strict=True)])  # type: ignore[union-attr, arg-type]
+    for values in prepared:
+        batch.append(values)
         if len(batch) >= BATCH:
             cursor.executemany(sql, batch)
             bar.update(len(batch))
