@@ -5,6 +5,7 @@ and a fresh data folder."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -28,7 +29,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 
 from zhenggai.accounts.models import Organization, User
-from zhenggai.core.backup import backup_create, manifest_read
+from zhenggai.core.backup import BackupError, backup_create, manifest_read
 from zhenggai.core.events import audit_verify
 from zhenggai.core.models import Event, EventChain
 from zhenggai.evidence.models import Evidence
@@ -209,6 +210,9 @@ def test_a_changed_byte_in_the_backup_fails_the_restore_naming_the_file(scenario
     assert "备份已损坏" in str(failure.value) and f"files/{photo}" in str(failure.value)
     assert Event.objects.count() == events  # nothing was touched
 
+    with pytest.raises(BackupError, match="已存在且不为空"):
+        backup_create(backup)
+
     rows_file = backup / "data" / "core.event.jsonl"
     rows_file.write_text(rows_file.read_text(encoding="utf-8").replace("task.created", "task.cre4ted", 1),
                          encoding="utf-8")
@@ -284,3 +288,20 @@ def test_a_backup_taken_while_tasks_are_written_is_one_consistent_snapshot(world
     for task in tasks:
         assert f"task:{task['id']}" in chain_keys
         assert task["id"] in measured
+
+
+def test_a_file_missing_from_storage_is_reported_and_the_rest_backed_up(world, tmp_path):
+    """Inside an open transaction (here the test's) the backup reads that transaction's view."""
+    kept = evidence_create(actor=world.users.staff, task=world.t_dept, category="monitoring",
+                           file=s.upload("监测报告.pdf", s.pdf(), "application/pdf"))
+    lost = evidence_create(actor=world.users.staff, task=world.t_dept, category="monitoring",
+                           file=s.upload("处罚决定书.pdf", s.pdf(), "application/pdf"))
+    default_storage.delete(lost.file.name)
+    err = io.StringIO()
+    call_command("backup", str(tmp_path / "backup"), stderr=err)
+
+    manifest = manifest_read(tmp_path / "backup")
+    assert manifest["missing_files"] == [lost.file.name]
+    assert [entry["name"] for entry in manifest["files"]] == [kept.file.name]
+    assert manifest["tables"]["evidence_evidence"]["rows"] == 2
+    assert "1 个文件在文件存储中不存在" in err.getvalue() and lost.file.name in err.getvalue()

@@ -247,6 +247,7 @@ def backup_create(
     }
     tables: dict[str, dict[str, Any]] = {}
     referenced: set[str] = set()
+    _check_migrated(connection)
     with read_snapshot(connection):
         manifest["migrations"] = applied_migrations(connection)
         chosen = backup_models()
@@ -268,6 +269,15 @@ def backup_create(
         directory=directory, tables={t: v["rows"] for t, v in tables.items()}, files=len(files),
         bytes=sum(f["size"] for f in files), missing_files=missing,
     )
+
+
+def _check_migrated(connection: BaseDatabaseWrapper) -> None:
+    """The tables must match this program's models, or rows cannot be read (nor restored) faithfully."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise BackupError("数据库还没有迁移到本程序的版本：请先运行 zhenggai migrate，再备份。")
 
 
 def _dump_table(
