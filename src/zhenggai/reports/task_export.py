@@ -146,7 +146,7 @@ def ledger_workbook(*, plan: Plan, tasks: QuerySet[Task]) -> Workbook:
     sheet.title = "整改任务台账"
     last_column = get_column_letter(len(LEDGER_COLUMNS))
     with translation.override("zh-hans"):
-        sheet.cell(row=TITLE_ROW, column=1, value=f"{plan.title}整改任务调度台账")
+        _set(sheet, TITLE_ROW, 0, f"{plan.title}整改任务调度台账")  # the plan's title is user text: never a formula
         sheet.merge_cells(f"A{TITLE_ROW}:{last_column}{TITLE_ROW}")
         title = sheet.cell(row=TITLE_ROW, column=1)
         title.font = Font(bold=True, size=14)
