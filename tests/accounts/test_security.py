@@ -111,6 +111,7 @@ def test_wrong_codes_are_throttled_like_passwords(client, world, settings):
         assert answers[-1] == 429 and set(answers[:-1]) == {400}
         # locked out: even the right password and code do not sign in now
         assert password_step(client, "staff").status_code == 429
+        assert SignInRecord.objects.filter(username="staff").latest("id").kind == "locked_out"
         assert client.get(reverse("workbench")).status_code == 302
         assert totp.totp_match(secret, totp.totp(secret)) is not None
 

@@ -65,7 +65,7 @@ def test_filters_search_and_language_switch(page, live_server):
     count_text = page.inner_text("[data-testid=task-count]")
     assert re.search(r"共 \d+ 项", count_text)
     page.select_option("#f-year", "2027")
-    page.wait_for_function("document.querySelector('[data-testid=task-count]').innerText.includes('共 2 项')")
+    page.wait_for_function("() => document.querySelector('[data-testid=task-count]').innerText.includes('共 2 项')")
     assert "year=2027" in page.url
     page.goto(f"{base}/tasks/?q=污水")
     assert page.locator("[data-testid=task-table] tbody tr[data-task]").count() > 0

@@ -55,16 +55,29 @@ def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
 def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None,
                      **kwargs: Any) -> None:
     username = str(credentials.get("username", ""))
-    if credentials.get("second_factor"):
+    if _locked(request, credentials):
+        kind = SignInRecord.Kind.LOCKED_OUT  # refused without checking: too many failures before
+    elif credentials.get("second_factor"):
         kind = SignInRecord.Kind.SECOND_FACTOR_FAILURE
-    elif request is not None and getattr(request, "axes_locked_out", False):
-        kind = SignInRecord.Kind.LOCKED_OUT
     else:
         kind = SignInRecord.Kind.FAILURE
+    sign_in_record(kind=kind, request=request, user=_user_named(username), username=username)
+
+
+def _locked(request: HttpRequest | None, credentials: dict[str, Any]) -> bool:
+    """Whether django-axes already locks this user name and address (this receiver runs before axes
+    counts the present failure)."""
+    if request is None:
+        return False
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return bool(AxesProxyHandler.is_locked(request, credentials))
+
+
+def _user_named(username: str) -> Any:
     from .models import User
 
-    user = User.objects.filter(username=username).first() if username else None
-    sign_in_record(kind=kind, request=request, user=user, username=username)
+    return User.objects.filter(username=username).first() if username else None
 
 
 @receiver(user_logged_out, dispatch_uid="zhenggai_sign_out_recorded")

@@ -86,6 +86,7 @@ def login_2fa(request: HttpRequest) -> HttpResponseBase:
         credentials = {"username": user.get_username(), "second_factor": True}
         if AxesProxyHandler.is_locked(request, credentials):
             request.session.pop(PENDING_KEY, None)
+            sign_in_record(kind=SignInRecord.Kind.LOCKED_OUT, request=request, user=user)
             request.axes_locked_out = True  # type: ignore[attr-defined]  # AxesMiddleware answers 429
             request.axes_credentials = credentials  # type: ignore[attr-defined]
             return HttpResponse(status=429)
