@@ -176,3 +176,31 @@ def test_two_editors_saving_the_same_version_at_the_same_moment(world):
     assert task.version == 2 and task.goal in {"甲的目标", "乙的目标"}
     assert Event.objects.filter(object_type="task", object_id=str(pk), verb="task.updated").count() == 1
     assert list(state_verify()) == []
+
+
+@pytest.mark.django_db
+def test_two_people_handling_one_complaint_the_second_sees_a_conflict(world):
+    from django.urls import reverse
+
+    from tests.complaints.conftest import make_batch, make_complaint
+    from zhenggai.complaints.models import Complaint
+
+    case = make_complaint(world, make_batch(world), "D3CQ202506030001", "双桂街道某化工厂夜间排放刺鼻气味",
+                          pollution_types=["air"], lead_unit=world.town)
+    url = reverse("complaint_handle", args=[case.pk])
+    a, b = logged_in(world.users.staff2), logged_in(world.users.head2)
+    page_a, page_b = a.get(url).content.decode(), b.get(url).content.decode()
+    version = re.search(r'name="version" value="(\d+)"', page_a)
+    assert version and version.group(1) in page_b
+    result = {"truthfulness": "true", "status": "investigating", "ordered_rectify": "0", "penalized": "0",
+              "fine_amount": "0", "investigated": "0", "admin_detained": "0", "criminal_detained": "0",
+              "interviewed": "0", "held_accountable": "0", "leads_transferred": "0", "evidence_category": "statement",
+              "version": version.group(1)}
+    assert a.post(url, {**result, "investigation": "经现场核查属实"}).status_code == 302
+    refused = b.post(url, {**result, "investigation": "负责人另写的核查情况"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "该信访件已被他人修改" in html and "负责人另写的核查情况" in html
+    case = Complaint.objects.get(pk=case.pk)
+    assert case.investigation == "经现场核查属实"
+    assert Event.objects.filter(object_type="complaint", object_id=str(case.pk), verb="complaint.handled").count() == 1

@@ -60,19 +60,21 @@ class ComplaintHandleForm(forms.Form):
     remarks = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={**TEXTAREA, "rows": 2}))
     evidence_category = forms.ChoiceField(label=_("佐证材料类别"), choices=EvidenceCategory.choices,
                                           initial=EvidenceCategory.STATEMENT, widget=forms.Select(attrs=SELECT))
+    # the version the form was built from: saving over a newer version is refused (see complaint_handle)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     TEXT_FIELDS = ("investigation", "truthfulness", "handling_goal", "handling", "status", "accountability", "remarks")
 
     @classmethod
     def initial_for(cls, complaint: Complaint) -> dict[str, Any]:
-        initial = {name: getattr(complaint, name) for name in (*cls.TEXT_FIELDS, *COUNTER_FIELDS, "done_at")}
+        initial = {name: getattr(complaint, name) for name in (*cls.TEXT_FIELDS, *COUNTER_FIELDS, "done_at", "version")}
         if complaint.status == ComplaintStatus.RECEIVED:
             initial["status"] = ComplaintStatus.INVESTIGATING
         return initial
 
     @property
     def main_fields(self) -> list[Any]:
-        return [self[name] for name in self.fields if name not in COUNTER_FIELDS]
+        return [self[name] for name in self.fields if name not in COUNTER_FIELDS and name != "version"]
 
     @property
     def counter_fields(self) -> list[Any]:

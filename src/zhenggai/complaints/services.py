@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from zhenggai.accounts.models import Organization, Role, User
 from zhenggai.accounts.policies import scope_for, user_has_role, user_region
-from zhenggai.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from zhenggai.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhenggai.core.events import diff, event_record
 from zhenggai.core.search import search_document
 from zhenggai.evidence.services import evidence_store, remove_written_files
@@ -291,7 +291,8 @@ def complaint_assign(*, actor: Any, complaint: Complaint, lead_unit: Organizatio
 
 
 def complaint_handle(*, actor: Any, complaint: Complaint, data: dict[str, Any],
-                     files: Sequence[Any] = (), evidence_category: str = "statement") -> Complaint:
+                     files: Sequence[Any] = (), evidence_category: str = "statement",
+                     expected_version: int | None = None) -> Complaint:
     """The lead unit (or the office) records the investigation and result: the keys of `data` among
     investigation, truthfulness, handling_goal, handling, accountability, remarks, status (办理中 /
     阶段性办结 / 已办结, also as those words), done_at and the enforcement counters; keys left out are
@@ -300,6 +301,8 @@ def complaint_handle(*, actor: Any, complaint: Complaint, data: dict[str, Any],
     Rules: refused while the result awaits review and for a case merged into another; 不属实 needs at
     least one evidence file of the case; 已办结 sets done_at (today unless given), other statuses clear
     it; the first handling moves 已交办 to 办理中; changing an approved result returns it to draft.
+    `expected_version`: the version the handling form was built from; when the case has changed since,
+    `Conflict` is raised and nothing is written (no silent overwrite of another person's handling).
     Side effects: `complaint.handled` event with the changes; evidence events per file.
     """
     from zhenggai.evidence.models import Evidence
@@ -310,6 +313,8 @@ def complaint_handle(*, actor: Any, complaint: Complaint, data: dict[str, Any],
             locked = _lock(actor, complaint)
             if not policies.may_handle(actor, locked):
                 raise PermissionDenied(_("只有牵头办理单位的经办人、负责人或督察整改办可以填写办理情况。"))
+            if expected_version is not None and expected_version != locked.version:
+                raise Conflict(_("该信访件已被他人修改（当前版本 %(v)s），请刷新后重新填写。") % {"v": locked.version})
             if locked.merged_into_id:
                 raise DomainError(_("该件已合并至 %(n)s 办理，请在主件中填写办理情况。")
                                   % {"n": locked.merged_into.acceptance_number if locked.merged_into else ""})

@@ -244,7 +244,8 @@ def _handle(request: HttpRequest, pk: int, limit: Any) -> HttpResponse:
         if not refused:
             try:
                 services.complaint_handle(actor=request.user, complaint=complaint, data=form.service_data(),
-                                          files=files, evidence_category=form.cleaned_data["evidence_category"])
+                                          files=files, evidence_category=form.cleaned_data["evidence_category"],
+                                          expected_version=form.cleaned_data.get("version"))
             except EvidenceRefused as error:
                 refused = error.messages
             except NotFound as exc:
