@@ -24,7 +24,7 @@ from zhenggai.core.security import signed_in_request
 
 from . import totp
 from .signins import LOGOUT_REASON_ATTR
-from .views_2fa import STATE_KEY, STATE_NONE, STATE_OK, STATE_UNVERIFIED
+from .totp import STATE_KEY, STATE_NONE, STATE_OK, STATE_UNVERIFIED
 
 
 class TwoFactorMiddleware:
@@ -42,7 +42,7 @@ class TwoFactorMiddleware:
             return None
         user = request.user
         state = request.session.get(STATE_KEY)
-        if state is None:
+        if state is None:  # a session opened before this middleware existed
             state = STATE_UNVERIFIED if totp.two_factor_device_for(user) is not None else STATE_NONE
             request.session[STATE_KEY] = state
         if state == STATE_UNVERIFIED:

@@ -46,8 +46,18 @@ def sign_in_record(*, kind: str, request: HttpRequest | None, user: Any = None, 
 def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     method = getattr(request, "zg_second_factor", "") if request is not None else ""
     session = getattr(request, "session", None)
-    if session is not None:  # the clocks of the idle and absolute session limits start now
+    if session is not None:
+        from . import totp
+
+        # the clocks of the idle and absolute session limits start now
         session[SIGNED_IN_AT_KEY] = session[LAST_SEEN_KEY] = time.time()
+        # a session opened without the code of a confirmed authenticator is closed on its next request
+        if method:
+            session[totp.STATE_KEY] = totp.STATE_OK
+        elif totp.two_factor_device_for(user) is not None:
+            session[totp.STATE_KEY] = totp.STATE_UNVERIFIED
+        else:
+            session[totp.STATE_KEY] = totp.STATE_NONE
     sign_in_record(kind=SignInRecord.Kind.LOGIN, request=request, user=user, detail=method)
 
 

@@ -32,6 +32,12 @@ DRIFT_STEPS = 1
 RECOVERY_CODE_COUNT = 10
 ISSUER = "整改"
 
+# The session's two-factor state, set at sign-in (accounts.signins) and read by TwoFactorMiddleware.
+STATE_KEY = "zg_2fa"
+STATE_OK = "ok"  # the code was given (or the user enrolled) in this session
+STATE_NONE = "none"  # the user had no authenticator when the session began
+STATE_UNVERIFIED = "unverified"  # enrolled, but the session was opened without the code: to be closed
+
 
 # ----------------------------------------------------------------------------- RFC 6238
 

@@ -29,8 +29,7 @@ from .views import ThrottledLoginView
 
 PENDING_KEY = "zg_2fa_pending"  # {"uid", "backend", "at", "next"} between the password and the code
 PENDING_SECONDS = 300
-STATE_KEY = "zg_2fa"  # "ok": code given (or enrolled) in this session; "none": no device; "unverified"
-STATE_OK, STATE_NONE, STATE_UNVERIFIED = "ok", "none", "unverified"
+STATE_KEY, STATE_OK, STATE_NONE = totp.STATE_KEY, totp.STATE_OK, totp.STATE_NONE
 
 
 class CodeForm(forms.Form):
@@ -48,9 +47,7 @@ class TwoFactorLoginView(ThrottledLoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
         if totp.two_factor_device_for(user) is None:
-            response = super().form_valid(form)
-            self.request.session[STATE_KEY] = STATE_NONE
-            return response
+            return super().form_valid(form)
         self.request.session.cycle_key()
         self.request.session[PENDING_KEY] = {
             "uid": user.pk, "backend": getattr(user, "backend", ""), "at": time.time(),
@@ -94,8 +91,7 @@ def login_2fa(request: HttpRequest) -> HttpResponseBase:
         if method is not None:
             request.session.pop(PENDING_KEY, None)
             request.zg_second_factor = method  # type: ignore[attr-defined]  # read by the sign-in record
-            login(request, user, backend=pending.get("backend") or None)
-            request.session[STATE_KEY] = STATE_OK
+            login(request, user, backend=pending.get("backend") or None)  # the receiver marks the session
             if method == "recovery":
                 messages.warning(request, _("您使用了一个恢复码，每个恢复码只能使用一次。"))
             return redirect(pending.get("next") or reverse("workbench"))
