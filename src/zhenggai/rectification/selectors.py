@@ -47,18 +47,21 @@ class TaskFilters:
             value = (params.get(name) or "").strip()
             return int(value) if value.isdigit() else None
 
+        def text(name: str) -> str:  # PostgreSQL refuses NUL in any string parameter
+            return (params.get(name) or "").replace("\x00", "")
+
         sort = params.get("sort") or "number"
         return cls(
             inspection=number("inspection"),
             plan=number("plan"),
             unit=number("unit"),
             unit_role="implementing" if params.get("unit_role") == "implementing" else "",
-            category=params.get("category") or "",
+            category=text("category"),
             year=number("year"),
-            status=params.get("status") or "",
-            deadline_kind=params.get("deadline_kind") or "",
-            warning=params.get("warning") or "",
-            q=(params.get("q") or "").strip()[:100],
+            status=text("status"),
+            deadline_kind=text("deadline_kind"),
+            warning=text("warning"),
+            q=text("q").strip()[:100],
             sort=sort if sort in SORTS else "number",
         )
 
