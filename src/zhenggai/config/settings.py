@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhenggai.core.security.SecurityHeadersMiddleware",
+    "zhenggai.core.security.NulQueryMiddleware",
     "zhenggai.core.security.SessionExpiryMiddleware",
     "zhenggai.accounts.middleware.TwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",

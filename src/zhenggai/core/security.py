@@ -101,3 +101,20 @@ class SessionExpiryMiddleware:
             session[SIGNED_IN_AT_KEY] = now
         if last_seen is None or now - float(last_seen) >= TOUCH_EVERY_SECONDS:
             session[LAST_SEEN_KEY] = now
+
+
+class NulQueryMiddleware:
+    """Drop NUL characters from query parameters before any view sees them. PostgreSQL refuses NUL in
+    every string parameter, so a `?q=%00` on any list (pages and API) would otherwise end in a server
+    error; no filter value ever needs one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "%00" in request.META.get("QUERY_STRING", "") or any("\x00" in v for v in request.GET.values()):
+            cleaned = request.GET.copy()
+            for key in list(cleaned):
+                cleaned.setlist(key, [v.replace("\x00", "") for v in cleaned.getlist(key)])
+            request.GET = cleaned
+        return self.get_response(request)
