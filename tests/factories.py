@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+
+from django.db import transaction
+from django.test import override_settings
 
 from zhenggai.accounts.models import Organization, Region, User, UserRole
 from zhenggai.inspections.models import Inspection, MeasureArea, Plan
@@ -66,3 +71,19 @@ def task(*, actor: User, plan: Plan, number: int | None = None, units: Sequence[
         **extra,
     )
     return task_create(actor=actor, plan=plan, data=data)
+
+
+@contextlib.contextmanager
+def rolled_back(django_db_blocker: Any, *, media_root: Path | str | None = None) -> Iterator[None]:
+    """Data made in the body lives until the block ends, then is rolled back — for data loaded once per
+    module or class (as Django's setUpTestData does); each test then runs in its own savepoint.
+    `media_root` keeps the files the body stores out of the other tests' way."""
+    media = override_settings(MEDIA_ROOT=media_root) if media_root is not None else contextlib.nullcontext()
+    with django_db_blocker.unblock(), media:
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

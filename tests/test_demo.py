@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
 from django.test import RequestFactory
 
 from zhenggai.accounts.models import Organization, Region, Role, User
@@ -22,6 +21,8 @@ from zhenggai.inspections.models import Inspection, Plan
 from zhenggai.rectification.models import Task
 from zhenggai.rectification.workflow import Category, DeadlineKind, TaskSource, TaskStatus
 
+from . import factories as f
+
 PLAN_TITLE = "重庆市梁平区贯彻落实〈梁平区生态环境保护督察报告〉整改方案"
 
 
@@ -29,14 +30,8 @@ PLAN_TITLE = "重庆市梁平区贯彻落实〈梁平区生态环境保护督察
 def loaded_demo(django_db_setup, django_db_blocker):
     """The demo, loaded once for a test class inside a transaction that is rolled back after the class
     (as Django's setUpTestData does); each test runs in its own savepoint."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield load_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with f.rolled_back(django_db_blocker):
+        yield load_demo()
 
 
 @pytest.fixture

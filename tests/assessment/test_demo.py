@@ -4,7 +4,6 @@ item with its event), and accountability cases, one answering a proposal of the 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,17 +14,13 @@ from zhenggai.assessment.services import assessment_compute
 from zhenggai.core.actors import system_actor
 from zhenggai.demo.loader import load_demo
 
+from .. import factories as f
+
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield load_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with f.rolled_back(django_db_blocker):
+        yield load_demo()
 
 
 @pytest.mark.django_db

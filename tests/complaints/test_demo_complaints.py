@@ -9,8 +9,6 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 
 from zhenggai.accounts.models import Region
 from zhenggai.complaints.models import Complainant, Complaint, HandoverBatch
@@ -19,6 +17,8 @@ from zhenggai.core.actors import system_actor
 from zhenggai.core.models import Event
 from zhenggai.demo import data_complaints, data_orgs
 from zhenggai.inspections.models import Inspection
+
+from .. import factories as f
 
 TEXT_FIELDS = ("summary", "investigation", "handling", "accountability", "remarks", "handling_goal")
 
@@ -38,14 +38,8 @@ def load_demo_with_complaints() -> dict:
 def loaded_demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo, loaded once for the module in a transaction rolled back afterwards (evidence files in a
     temporary media root)."""
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield load_demo_with_complaints()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with f.rolled_back(django_db_blocker, media_root=tmp_path_factory.mktemp("media")):
+        yield load_demo_with_complaints()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -23,6 +22,7 @@ from zhenggai.complaints.models import Complainant, Complaint, HandoverBatch
 from zhenggai.complaints.redaction import find_sensitive
 from zhenggai.demo import ALL_DEMO_ACCOUNTS
 
+from .. import factories as f
 from .test_demo_complaints import TEXT_FIELDS, load_demo_with_complaints
 
 MAX_PAGES = 400
@@ -31,14 +31,8 @@ MAX_PAGES = 400
 @pytest.fixture(scope="module")
 def loaded_demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo, loaded once for the module in a transaction rolled back afterwards."""
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield load_demo_with_complaints()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with f.rolled_back(django_db_blocker, media_root=tmp_path_factory.mktemp("media")):
+        yield load_demo_with_complaints()
 
 
 class _Page(HTMLParser):

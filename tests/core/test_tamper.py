@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection
 
 from tests.rectification.test_transitions import ALL_OK, evidence_of
 from zhenggai.core.audit_state import STATE_FIELDS, state_verify
@@ -21,6 +21,8 @@ from zhenggai.rectification import rounds
 from zhenggai.rectification import transitions as tr
 from zhenggai.rectification.models import ProgressReport, Task
 from zhenggai.rectification.services import task_data_from, task_update
+
+from .. import factories as f
 
 
 def verify(*args: str) -> tuple[int, str]:
@@ -151,18 +153,10 @@ def demo_media(tmp_path_factory):
 @pytest.fixture(scope="class")
 def loaded_demo(django_db_setup, django_db_blocker, demo_media):
     """The demo, loaded once (with its evidence files under `demo_media`) and rolled back afterwards."""
-    from django.test import override_settings
-
     from zhenggai.demo.loader import load_demo
 
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=demo_media):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield load_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with f.rolled_back(django_db_blocker, media_root=demo_media):
+        yield load_demo()
 
 
 class TestDemo:

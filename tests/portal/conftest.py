@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
-from django.test import override_settings
+
+from .. import factories as f
 
 
 @pytest.fixture(scope="session")
@@ -33,14 +33,8 @@ def loaded_demo(django_db_setup, django_db_blocker, portal_media):
     afterwards."""
     from zhenggai.demo.loader import load_demo
 
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=portal_media):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield load_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with f.rolled_back(django_db_blocker, media_root=portal_media):
+        yield load_demo()
 
 
 @pytest.fixture
