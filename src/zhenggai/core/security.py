@@ -116,5 +116,5 @@ class NulQueryMiddleware:
             cleaned = request.GET.copy()
             for key in list(cleaned):
                 cleaned.setlist(key, [v.replace("\x00", "") for v in cleaned.getlist(key)])
-            request.GET = cleaned
+            request.GET = cleaned  # type: ignore[assignment]  # a copy, mutable by design
         return self.get_response(request)
