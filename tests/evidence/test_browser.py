@@ -32,8 +32,13 @@ def test_staff_upload_photos_from_the_task_page_on_a_phone(page, live_server, wo
         {"name": "监测报告.pdf", "mimeType": "application/pdf", "buffer": s.pdf()},
     ])
     form.locator("select[name=category]").select_option("before_photo")
-    form.locator("[data-testid=evidence-submit]").click()
-    page.get_by_text("已上传 2 个文件。").wait_for(timeout=60000)
+    with page.expect_navigation(timeout=60000), page.expect_response(
+            lambda r: r.request.method == "POST" and "/evidence/" in r.url, timeout=60000) as posted:
+        form.locator("[data-testid=evidence-submit]").click()
+    body = page.inner_text("body")
+    # on failure, say what the server answered and what the page shows
+    assert posted.value.status == 302, (posted.value.status, body[:2000])
+    assert "已上传 2 个文件。" in body, body[:2000]
     assert page.url.startswith(f"{base}/tasks/{world.t_dept.pk}/")
     names = panel.locator("[data-testid=evidence-name]").all_inner_texts()
     assert sorted(names) == ["排口整改前.jpg", "监测报告.pdf"]
