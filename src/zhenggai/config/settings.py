@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "zhenggai.notifications",
     "zhenggai.portal",
     "zhenggai.assessment",
+    "zhenggai.integrity",
     "zhenggai.api",
 ]
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("zhenggai.reports.urls_dashboards")),
     path("", include("zhenggai.reports.urls_documents")),
     path("", include("zhenggai.assessment.urls")),
+    path("", include("zhenggai.integrity.urls")),
     path("", include("zhenggai.inspections.urls")),
     path("", include("zhenggai.rectification.urls")),
 ]

@@ -19,6 +19,7 @@ MODULES = (
     "zhenggai.notifications.tasks",  # daily digests
     "zhenggai.complaints.services",  # complaint reply reminders 08:20
     "zhenggai.reports.tasks",  # monthly dispatch bulletins on the 1st at 07:30
+    "zhenggai.integrity.jobs",  # nightly integrity checks over everything at 02:30
     "zhenggai.api.jobs",  # idempotency answers older than 24 hours deleted at 03:10
 )
 

@@ -1,0 +1,1 @@
+"""Integrity checks against fake, perfunctory and superficial rectification and blanket shutdowns."""
