@@ -51,7 +51,7 @@ from .services import (
 router = Router(tags=["考核与问责"])
 
 RuleKindValue = Literal["yellow_repeated", "red", "missed_report", "acceptance_returned", "rebound",
-                        "complaint_overdue", "early_closure"]
+                        "complaint_overdue", "early_closure", "integrity_confirmed"]
 MeasureValue = Literal["admonition", "circulated", "talk", "written_review", "organizational", "disciplinary",
                        "lead_transfer"]
 assert set(RuleKindValue.__args__) == set(RuleKind.values)  # type: ignore[attr-defined]

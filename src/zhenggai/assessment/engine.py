@@ -18,6 +18,8 @@ located in the assessment's region or below it, complaints those of inspections 
   reply, a deadline passed before the day of computing (the first red reminder, else the latest assignment,
   dated the day after the deadline). At most one item per complaint, for its lead unit; merged cases skip.
 - early_closure: a `task.close` event at least `days_before` days before the task's deadline.
+- integrity_confirmed: every `integrity.confirmed` event (the office confirmed an integrity flag) about a
+  task or complaint of the region, for each unit it names (`data["units"]`).
 An event's day is its `data["on"]` when the service recorded one (warnings, reminders), else the local
 date of its creation. The result depends only on the database and the day of computing, so computing
 twice gives the same items in the same order.
@@ -293,6 +295,29 @@ class Scorer:
                                       reason=reason[:255], event_id=event.pk if event else None, task_id=task_id))
         return items
 
+    def integrity_confirmed(self, rule: Rule) -> list[ItemData]:
+        items: list[ItemData] = []
+        for event in Event.objects.filter(object_type="integrityflag", verb="integrity.confirmed").order_by("pk"):
+            data = event.data or {}
+            task_id, complaint_id = data.get("task"), data.get("complaint")
+            if task_id in self.tasks:
+                subject = self.task_label(task_id)
+            elif complaint_id in self.complaints:
+                subject = _("信访件 %(n)s") % {"n": self.complaints[complaint_id].acceptance_number}
+                task_id = None
+            else:
+                continue
+            day = event_day(event)
+            if not self.in_period(day):
+                continue
+            reason = _("%(subject)s经真实性核查确认存在问题：%(reason)s") % {
+                "subject": subject, "reason": _short(str(data.get("reason") or data.get("check") or ""), 60)}
+            items += [ItemData(unit_id=u, rule=rule, points=rule.points, date=day, reason=reason[:255],
+                               event_id=event.pk, task_id=task_id,
+                               complaint_id=complaint_id if task_id is None else None)
+                      for u in data.get("units") or [] if isinstance(u, int)]
+        return items
+
     def apply(self, rule: Rule) -> list[ItemData]:
         handlers = {
             RuleKind.YELLOW_REPEATED: lambda r: self.warning_entries(r, "yellow"),
@@ -302,6 +327,7 @@ class Scorer:
             RuleKind.REBOUND: self.rebound,
             RuleKind.COMPLAINT_OVERDUE: self.complaint_overdue,
             RuleKind.EARLY_CLOSURE: self.early_closure,
+            RuleKind.INTEGRITY_CONFIRMED: self.integrity_confirmed,
         }
         handler = handlers.get(rule.kind)  # type: ignore[call-overload]
         return handler(rule) if handler else []

@@ -19,6 +19,7 @@ class RuleKind(models.TextChoices):
     REBOUND = "rebound", _("问题反弹")  # a look-back found a rebound (task or complaint)
     COMPLAINT_OVERDUE = "complaint_overdue", _("信访件逾期办理")  # reply later than the deadline, or still none
     EARLY_CLOSURE = "early_closure", _("提前销号")  # closed before the task's deadline
+    INTEGRITY_CONFIRMED = "integrity_confirmed", _("真实性核查确认问题")  # a confirmed integrity flag (not in the starting set)
 
 
 # parameters each kind accepts: name -> (default, minimum)
@@ -71,6 +72,7 @@ def explain(kind: str, points: Decimal, params: dict[str, Any]) -> str:
         RuleKind.REBOUND: _g("回头看每发现一次问题反弹，原任务的每个整改实施主体（或信访件牵头办理单位）%(worth)s。"),
         RuleKind.COMPLAINT_OVERDUE: _g("信访件超过反馈期限才办结（或阶段性办结），或期限已过仍未办结，每件牵头办理单位%(worth)s。"),
         RuleKind.EARLY_CLOSURE: _g("整改任务在整改时限前至少 %(days_before)s 天销号，其每个整改实施主体%(worth)s。"),
+        RuleKind.INTEGRITY_CONFIRMED: _g("真实性核查中督察整改办每确认一个疑点（假装、敷衍、表面整改或“一刀切”），其涉及的单位%(worth)s。"),
     }
     template = texts.get(kind, "%(worth)s")  # type: ignore[call-overload]
     return str(template) % {"worth": worth, **p}
