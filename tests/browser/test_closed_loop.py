@@ -91,6 +91,8 @@ def test_the_whole_loop(page, live_server, tmp_path):
     page.context.clear_cookies()
     page.goto(f"{base}/portal/notices/{notice.pk}/")
     assert "公示期间" in page.inner_text("main")
+    with page.expect_navigation():
+        page.click("[data-testid=objection-link]")
     page.fill("textarea[name=content]", "施工后道路没有恢复。")
     with page.expect_navigation():
         page.click("button[type=submit]:has-text('提交异议')")

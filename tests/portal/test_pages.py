@@ -1,10 +1,11 @@
 """Portal pages on a small district (the `world` fixture): caching with ETags and 304s without sessions,
-the plan page's filters and its constant number of queries, the objection form's origin check, and the
+the plan page's filters and its constant number of queries, the objection form's CSRF token, and the
 last good copy when the database fails."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import OperationalError, connection
@@ -134,25 +135,55 @@ def open_notice(public):
                                        result="整改情况", contact_phone="023-53200000"), tr
 
 
-def test_objection_form_refuses_other_sites_and_keeps_the_page_cacheable(client, open_notice):
+def test_objection_form_has_its_own_page_with_a_csrf_token_and_the_notice_stays_cacheable(open_notice):
+    from django.test import Client
+
     notice, _tr = open_notice
+    client = Client(enforce_csrf_checks=True)
     url = reverse("portal:notice_detail", args=[notice.pk])
+    form_url = reverse("portal:notice_objection", args=[notice.pk])
     page = client.get(url)
-    assert page.status_code == 200 and "提交异议" in page.content.decode()
-    assert "csrfmiddlewaretoken" not in page.content.decode() and "public" in page["Cache-Control"]
+    html = page.content.decode()
+    assert page.status_code == 200 and form_url in html and "<form" not in html
+    assert "csrfmiddlewaretoken" not in html and "public" in page["Cache-Control"] and not page.cookies
+    assert client.post(url, {"content": "x"}).status_code == 403  # no token: CSRF refuses first
+    assert Client().post(url, {"content": "x"}).status_code == 405  # and the notice page takes no POST
+    # the form's page: a token, a cookie, never cached
+    form_page = client.get(form_url)
+    assert form_page.status_code == 200 and "提交异议" in form_page.content.decode()
+    assert form_page["Cache-Control"] == "private, no-store" and "ETag" not in form_page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_page.content.decode()).group(1)
     data = {"content": "河边仍有臭味", "contact_name": "张三", "contact": "13912345678"}
-    refused = client.post(url, data, HTTP_ORIGIN="https://evil.example.com")
-    assert refused.status_code == 403
-    assert client.post(url, data, HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    # without the token (a forged cross-site POST): refused by Django's CSRF check
+    assert client.post(form_url, data).status_code == 403
+    # with it but marked cross-site or from another origin: refused by the second layer
+    assert client.post(form_url, {**data, "csrfmiddlewaretoken": token},
+                       HTTP_SEC_FETCH_SITE="cross-site").status_code == 403
+    assert client.post(form_url, {**data, "csrfmiddlewaretoken": token},
+                       HTTP_ORIGIN="https://evil.example.com").status_code == 403
     assert not Objection.objects.exists()
-    done = client.post(url, data, HTTP_ORIGIN="http://testserver", HTTP_SEC_FETCH_SITE="same-origin")
+    done = client.post(form_url, {**data, "csrfmiddlewaretoken": token}, HTTP_ORIGIN="http://testserver",
+                       HTTP_SEC_FETCH_SITE="same-origin")
     assert done.status_code == 302 and done["Location"] == url + "?lodged=1"
     assert Objection.objects.get().contact == "13912345678"
     shown = client.get(done["Location"]).content.decode()
     assert "异议已提交" in shown and "13912345678" not in shown and "张三" not in shown
     assert "已收到异议 1 条" in client.get(url).content.decode()
-    invalid = client.post(url, {"content": ""})
-    assert invalid.status_code == 400 and invalid["Cache-Control"] == "no-store"
+    invalid = client.post(form_url, {"content": "", "csrfmiddlewaretoken": token})
+    assert invalid.status_code == 400 and invalid["Cache-Control"] == "private, no-store"
+    assert "invalid-feedback" in invalid.content.decode() and 'name="csrfmiddlewaretoken"' in invalid.content.decode()
+
+
+def test_the_objection_page_of_an_ended_notice_takes_no_objection(client, open_notice):
+    notice, _tr = open_notice
+    PublicNotice.objects.filter(pk=notice.pk).update(end_date=timezone.localdate() - dt.timedelta(days=1))
+    form_url = reverse("portal:notice_objection", args=[notice.pk])
+    page = client.get(form_url).content.decode()
+    assert "公示已结束" in page and "<form" not in page
+    refused = client.post(form_url, {"content": "河边仍有臭味"})
+    assert refused.status_code == 400 and "公示已结束，不再受理异议。" in refused.content.decode()
+    assert not Objection.objects.exists()
+    assert client.get(reverse("portal:notice_objection", args=[999999])).status_code == 404
 
 
 def test_the_last_copy_is_served_when_the_database_fails(client, public):

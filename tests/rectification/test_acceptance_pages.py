@@ -58,7 +58,7 @@ def test_the_loop_through_the_pages(client, world):
     client.logout()
     public = client.get(reverse("portal:notice_detail", args=[notice.pk])).content.decode()
     assert "公示期间" in public and "acceptor" not in public and "王某" not in public
-    response = client.post(reverse("portal:notice_detail", args=[notice.pk]),
+    response = client.post(reverse("portal:notice_objection", args=[notice.pk]),
                            {"content": "河边仍有臭味", "contact_name": "张三", "contact": "13912345678"})
     assert response.status_code == 302
     objection = Objection.objects.get(notice=notice)

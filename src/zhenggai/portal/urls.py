@@ -18,6 +18,7 @@ urlpatterns = [
     path("results/", views.results, name="results"),
     path("notices/", views.notice_list, name="notice_list"),
     path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
+    path("notices/<int:pk>/objection/", views.notice_objection, name="notice_objection"),
     path("data/", opendata.data_index, name="data_index"),
     re_path(r"^data/(?P<name>plans|notices|results|complaints)\.(?P<fmt>csv|json)$", opendata.dataset,
             name="dataset"),

@@ -1,7 +1,9 @@
 """The public site (no login): home, plan, task, results and public notices with their objection form.
 
-Every GET goes through `caching.public_page` (ETag, 304, page cache, no session). What is public is
-decided in `selectors`. The objection form is the only write: see `notice_detail`.
+Every GET goes through `caching.public_page` (ETag, 304, page cache, no session), except the objection
+form's page. What is public is
+decided in `selectors`. The objection form is the only write, on its own uncached page with Django's
+CSRF token: see `notice_objection`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from zhenggai.complaints.redaction import mask_text
 from zhenggai.core.errors import DomainError
@@ -26,7 +30,7 @@ from zhenggai.rectification.warnings import today
 from zhenggai.rectification.workflow import Category, ScheduleJudgement, TaskStatus
 
 from . import selectors
-from .caching import cached_response, public_page, render_page
+from .caching import public_page, render_page
 from .updates import latest_updates
 
 
@@ -107,10 +111,9 @@ def _client_hash(request: HttpRequest) -> str:
 
 
 def _origin_allowed(request: HttpRequest) -> bool:
-    """The objection form's protection against cross-site posting, in place of Django's CSRF token (a
-    token would make the cacheable notice page differ per visitor): browsers send `Origin` (and
-    `Sec-Fetch-Site`) with every form POST; a POST from another site is refused. Clients that send
-    neither (scripts, tests) gain nothing a direct request would not give them."""
+    """A second layer behind Django's CSRF check on the objection form: browsers send `Origin` (and
+    `Sec-Fetch-Site`) with every form POST; a POST marked as coming from another site is refused even if
+    it somehow carried a valid token."""
     if request.META.get("HTTP_SEC_FETCH_SITE", "") == "cross-site":
         return False
     origin = request.META.get("HTTP_ORIGIN", "")
@@ -133,30 +136,53 @@ def _notice(pk: int) -> PublicNotice:
     return notice
 
 
-def _notice_page(notice: PublicNotice, form: PublicObjectionForm, *, lodged: bool, status: int = 200) -> HttpResponse:
+def _notice_page(notice: PublicNotice, *, lodged: bool) -> HttpResponse:
     answered = [{"content": mask_text(o.content), "answer": mask_text(o.answer)}
                 for o in notice.objections.filter(status=Objection.Status.ANSWERED).order_by("submitted_at", "pk")]
     return render_page("portal/notice_detail.html", {
-        "notice": notice, "form": form, "is_open": selectors.notice_is_open(notice), "answered": answered,
+        "notice": notice, "is_open": selectors.notice_is_open(notice), "answered": answered,
         "objection_count": notice.objections.count(), "lodged": lodged,
         "task_public": notice.task.plan.published_date is not None,
+    })
+
+
+def _lodged(request: HttpRequest) -> list[bool]:
+    return [request.GET.get("lodged") == "1"]
+
+
+@public_page(vary_on=_lodged)
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The notice (cacheable, the same for everyone). It links to the objection form (`notice_objection`),
+    which has its own uncached page because it carries a CSRF token. After an objection the visitor comes
+    back here with `?lodged=1`."""
+    return _notice_page(_notice(pk), lodged=request.GET.get("lodged") == "1")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def notice_objection(request: HttpRequest, pk: int) -> HttpResponse:
+    """The public's objection to an open notice: GET shows the form, POST lodges it and goes back to the
+    notice with `?lodged=1`; an invalid form answers 400 with its errors. Protected by Django's CSRF
+    middleware (the token is in the form, the cookie is set here), with the origin check as a second
+    layer; never cached (`private, no-store`), so the token is never shared. The page is rendered without
+    the request, as every portal page: neither the session nor the user is read."""
+    if request.method == "POST" and not _origin_allowed(request):
+        response: HttpResponse = HttpResponseForbidden(_("请在本网站的公示页面提交异议。"))
+    else:
+        response = _lodge(request, pk) if request.method == "POST" else _objection_page(
+            request, _notice(pk), PublicObjectionForm())
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _objection_page(request: HttpRequest, notice: PublicNotice, form: PublicObjectionForm, *,
+                    status: int = 200) -> HttpResponse:
+    return render_page("portal/notice_objection.html", {
+        "notice": notice, "form": form, "is_open": selectors.notice_is_open(notice),
+        "csrf_token": get_token(request),
     }, status=status)
 
 
-@csrf_exempt  # see _origin_allowed: the page stays the same for everyone, so it can be cached
-def notice_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """The notice (GET, cacheable) and the public's objection (POST: lodge it, then back to the page with
-    `?lodged=1`). An invalid form answers 400 with the errors, uncached."""
-    if request.method == "POST":
-        return _lodge(request, pk)
-    lodged = request.GET.get("lodged") == "1"
-    return cached_response(request, "portal.notice_detail",
-                           lambda: _notice_page(_notice(pk), PublicObjectionForm(), lodged=lodged), [pk, lodged])
-
-
 def _lodge(request: HttpRequest, pk: int) -> HttpResponse:
-    if not _origin_allowed(request):
-        return HttpResponseForbidden(_("请在本网站的公示页面提交异议。"))
     notice = _notice(pk)
     form = PublicObjectionForm(request.POST)
     if not selectors.notice_is_open(notice):
@@ -169,6 +195,4 @@ def _lodge(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(error.field if error.field in form.fields else None, str(error.message))
         else:
             return redirect(reverse("portal:notice_detail", args=[notice.pk]) + "?lodged=1")
-    response = _notice_page(notice, form, lodged=False, status=400)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _objection_page(request, notice, form, status=400)
