@@ -89,6 +89,8 @@ class Complaint(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                verbose_name=_("行政区域"))
     region_text = models.CharField(_("行政区域（原文）"), max_length=100, blank=True)
+    location_lat = models.DecimalField(_("问题点位纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    location_lon = models.DecimalField(_("问题点位经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     pollution_types = models.JSONField(_("污染类型"), default=list, blank=True)
     pollution_subtypes = models.JSONField(_("污染子类"), default=list, blank=True)
     pollution_text = models.CharField(_("污染类型（原文）"), max_length=100, blank=True)

@@ -231,7 +231,8 @@ def _create(*, actor: Any, batch: HandoverBatch, data: dict[str, Any], verb: str
         pollution_subtypes=list(data.get("pollution_subtypes") or []),
         pollution_text=str(data.get("pollution_text") or "").strip(), lead_unit=lead_unit,
         reply_deadline=data.get("reply_deadline") or batch.handed_over + dt.timedelta(days=batch.reply_days),
-        is_sample=bool(data.get("is_sample")), **parts,
+        is_sample=bool(data.get("is_sample")), location_lat=data.get("location_lat"),
+        location_lon=data.get("location_lon"), **parts,
     )
     _apply_result(c, {k: v for k, v in data.items() if k in RESULT_FIELDS}, on=today())
     c.search_text = _search_text(c)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from zhenggai.core.upload_guard import UploadRefused, check_office_document, safe_display_name
+from zhenggai.integrity.photos import hash_image
 
 try:  # optional: decoding HEIC/HEIF (iPhone photos) needs the pillow-heif plug-in
     import pillow_heif
@@ -130,6 +131,7 @@ class InspectedFile:
     gps_lat: Decimal | None = None
     gps_lon: Decimal | None = None
     thumbnail: bytes | None = None
+    phash: str = ""
 
     def storage_name(self) -> str:
         """A fresh generated name; the user's name never reaches the storage."""
@@ -337,6 +339,7 @@ class ImageFacts:
     gps_lat: Decimal | None
     gps_lon: Decimal | None
     thumbnail: bytes | None
+    phash: str = ""  # perceptual hash, for the near-duplicate photo check (zhenggai.integrity.photos)
 
 
 def image_facts(file: IO[bytes], name: str, file_type: FileType) -> ImageFacts:
@@ -359,11 +362,12 @@ def image_facts(file: IO[bytes], name: str, file_type: FileType) -> ImageFacts:
             captured_at = exif_captured_at(exif)
             lat, lon = exif_gps(exif)
             thumbnail = make_thumbnail(image)
+            phash = hash_image(image)
     except Image.DecompressionBombError:
         raise FileRefused(_("“%(name)s”的像素数过大，无法处理。") % {"name": name}) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error, EOFError):
         raise refused from None
-    return ImageFacts(captured_at, lat, lon, thumbnail)
+    return ImageFacts(captured_at, lat, lon, thumbnail, phash)
 
 
 def make_thumbnail(image: Image.Image) -> bytes:
@@ -454,4 +458,5 @@ def inspect_upload(file: Any, *, limit: int | None = None) -> InspectedFile:
     return InspectedFile(
         file=file, original_name=name, file_type=file_type, size=size, sha256=sha256,
         captured_at=facts.captured_at, gps_lat=facts.gps_lat, gps_lon=facts.gps_lon, thumbnail=facts.thumbnail,
+        phash=facts.phash,
     )

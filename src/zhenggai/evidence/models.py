@@ -48,6 +48,8 @@ class Evidence(models.Model):
     captured_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
     gps_lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     gps_lon = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # 64-bit perceptual hash (16 hex digits) of images, for near-duplicate photos; blank for other files
+    phash = models.CharField(_("感知哈希"), max_length=16, blank=True, default="")
     thumbnail = models.FileField(_("缩略图"), upload_to="evidence/thumbs/%Y/%m/", max_length=255, blank=True)
     is_public = models.BooleanField(_("可公开"), default=False, help_text=_("整改前后照片可在公众门户展示"))
 

@@ -6,6 +6,7 @@ Every upload and every deletion writes an event on the task's chain in the same 
 
 from __future__ import annotations
 
+import errno
 import logging
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from zhenggai.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from zhenggai.core.errors import DomainError, NotFound, PermissionDenied, StorageFull, ValidationFailed
 from zhenggai.core.events import event_record
 
 from .files import FileRefused, InspectedFile, inspect_upload
@@ -143,19 +144,37 @@ def _store(*, actor: Any, task: Any, complaint: Any, item: InspectedFile, catego
         task=task, complaint=complaint, organization=getattr(actor, "organization", None), uploaded_by=actor, category=category,
         description=description, original_name=item.original_name, content_type=item.file_type.content_type,
         size=item.size, sha256=item.sha256, captured_at=item.captured_at, gps_lat=item.gps_lat,
-        gps_lon=item.gps_lon, is_public=is_public,
+        gps_lon=item.gps_lon, phash=item.phash, is_public=is_public,
     )
-    evidence.file.save(item.storage_name(), item.file, save=False)
-    written.append(evidence.file.name)
+    _save_file(evidence.file, item.storage_name(), item.file, written)
     if item.thumbnail:
-        evidence.thumbnail.save(f"{uuid.uuid4().hex}.jpg", ContentFile(item.thumbnail), save=False)
-        written.append(evidence.thumbnail.name)
+        _save_file(evidence.thumbnail, f"{uuid.uuid4().hex}.jpg", ContentFile(item.thumbnail), written)
     evidence.save()
     event_record(actor=actor, verb="evidence.uploaded", obj=task if task is not None else complaint, data={
         "evidence": evidence.pk, "name": evidence.original_name, "sha256": evidence.sha256,
         "size": evidence.size, "content_type": evidence.content_type, "category": evidence.category,
     })
     return evidence
+
+
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _save_file(field: Any, name: str, content: Any, written: list[str | None]) -> None:
+    """Write one file through the field's storage. Its final name is listed in `written` before the first
+    byte is written, so a write cut short (disk full) leaves no partial file behind once the caller removes
+    what was written. A full disk or quota is `StorageFull`: a clear message instead of a server error."""
+    planned = field.field.generate_filename(field.instance, name)
+    written.append(planned)
+    try:
+        stored = field.storage.save(planned, content, max_length=field.field.max_length)
+    except OSError as error:
+        if error.errno in NO_SPACE:
+            logger.error("evidence storage is full: %s", error)
+            raise StorageFull() from error
+        raise
+    written[-1] = stored
+    setattr(field.instance, field.field.attname, stored)
 
 
 def evidence_set_public(*, actor: Any, evidence: Evidence, is_public: bool) -> Evidence:

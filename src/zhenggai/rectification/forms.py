@@ -52,6 +52,11 @@ class TaskForm(StyledFormMixin, forms.Form):
     category = forms.ChoiceField(label=_("九治类别"), choices=[("", "—"), *Category.choices], required=False)
     measure_area = forms.ModelChoiceField(label=_("整改举措领域"), queryset=MeasureArea.objects.none(), required=False)
     remarks = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    location_lat = forms.DecimalField(label=_("问题点位纬度"), max_digits=9, decimal_places=6, min_value=-90,
+                                      max_value=90, required=False,
+                                      help_text=_("可选，如 30.672400；照片拍摄位置离点位过远时会提示核查"))
+    location_lon = forms.DecimalField(label=_("问题点位经度"), max_digits=9, decimal_places=6, min_value=-180,
+                                      max_value=180, required=False, help_text=_("可选，如 107.799100"))
     # the version the page was built from: a save based on an older version is refused (see task_update)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
@@ -64,6 +69,8 @@ class TaskForm(StyledFormMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if (data.get("location_lat") is None) != (data.get("location_lon") is None):
+            self.add_error("location_lon", _("纬度和经度需同时填写或同时留空。"))
         parsed = data.get("deadline")
         if parsed is not None and parsed.date is None and not data.get("due_year"):
             self.add_error("due_year", _("没有具体日期的时限（如长期坚持）需要填写完成年度。"))
@@ -131,5 +138,7 @@ def task_data_from_forms(form: TaskForm, measures: Any, *, is_sample: bool = Fal
         measure_area=data["measure_area"],
         remarks=data["remarks"],
         is_sample=is_sample,
+        location_lat=data.get("location_lat"),
+        location_lon=data.get("location_lon"),
         measures=items,
     )

@@ -50,6 +50,9 @@ class Task(models.Model):
         MeasureArea, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks", verbose_name=_("整改举措领域")
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("行政区域"))
+    # where the problem is (a site, a river section): photos taken far from it are flagged
+    location_lat = models.DecimalField(_("问题点位纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    location_lon = models.DecimalField(_("问题点位经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=24, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED, db_index=True
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -34,6 +35,8 @@ TASK_FIELDS = (
     "category",
     "remarks",
     "is_sample",
+    "location_lat",
+    "location_lon",
 )
 
 
@@ -68,6 +71,8 @@ class TaskData:
     region: Region | None = None
     remarks: str = ""
     is_sample: bool = False
+    location_lat: Decimal | None = None  # the problem's place, for the photo-location check
+    location_lon: Decimal | None = None
     measures: Sequence[MeasureData] = field(default_factory=tuple)
     milestones: Sequence[tuple[dt.date, str, int]] = field(default_factory=tuple)
 
@@ -224,6 +229,8 @@ def task_data_from(task: Task) -> TaskData:
         region=task.region,
         remarks=task.remarks,
         is_sample=task.is_sample,
+        location_lat=task.location_lat,
+        location_lon=task.location_lon,
         measures=[
             MeasureData(
                 number=m.number,

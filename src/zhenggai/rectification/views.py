@@ -149,6 +149,8 @@ def _initial(task: Task | None, plan: Plan) -> tuple[dict, list[dict]]:
         "category": task.category,
         "measure_area": task.measure_area,
         "remarks": task.remarks,
+        "location_lat": task.location_lat,
+        "location_lon": task.location_lon,
         "version": task.version,
     }
     measures = [

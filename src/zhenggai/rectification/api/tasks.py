@@ -2,6 +2,7 @@
 services and transitions as the pages, and render; the rules live in those modules."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.db import transaction
@@ -104,6 +105,8 @@ class TaskDetailOut(TaskOut):
 
     cooperating_units: list[UnitRef] = Field(..., description="配合单位")
     remarks: str = Field(..., description="备注")
+    location_lat: float | None = Field(None, description="问题点位纬度")
+    location_lon: float | None = Field(None, description="问题点位经度")
     measures: list[MeasureOut] = Field(..., description="整改措施")
     transitions: list[str] = Field(..., description="当前用户可执行的状态操作（与页面按钮相同）")
 
@@ -130,6 +133,8 @@ class TaskWriteBase(Schema):
     category: CategoryValue | None = Field(None, description="九治类别")
     measure_area: Id | None = Field(None, description="整改举措领域编号（属于该方案）")
     remarks: Text | None = Field(None, max_length=5000, description="备注")
+    location_lat: float | None = Field(None, ge=-90, le=90, description="问题点位纬度（与经度同时填写）")
+    location_lon: float | None = Field(None, ge=-180, le=180, description="问题点位经度（与纬度同时填写）")
     measures: list[MeasureIn] | None = Field(None, max_length=100, description="整改措施（整体替换）")
 
 
@@ -205,6 +210,8 @@ def _out(task: Task, user: Any = None, *, detail: bool = False) -> dict[str, Any
         data.update({
             "cooperating_units": [unit_ref(u) for u in task.cooperating_units.all()],
             "remarks": task.remarks,
+            "location_lat": float(task.location_lat) if task.location_lat is not None else None,
+            "location_lon": float(task.location_lon) if task.location_lon is not None else None,
             "measures": [{"number": m.number, "text": m.text, "units": [unit_ref(u) for u in m.units.all()],
                           "deadline": m.deadline, "deadline_text": m.deadline_text} for m in task.measures.all()],
             "transitions": transitions.available_transitions(task, user),
@@ -246,6 +253,12 @@ def _apply_payload(user: Any, data: TaskData, payload: TaskWriteBase, plan: Plan
     for name in ("title", "goal", "responsible_leader", "remarks", "category"):
         if name in sent:
             setattr(data, name, getattr(payload, name) or "")
+    for name in ("location_lat", "location_lon"):
+        if name in sent:
+            value = getattr(payload, name)
+            setattr(data, name, Decimal(f"{value:.6f}") if value is not None else None)
+    if (data.location_lat is None) != (data.location_lon is None):
+        raise ValidationFailed(_("纬度和经度需同时填写或同时留空。"), field="location_lon")
     if "number" in sent and getattr(payload, "number", None) is not None:
         data.number = payload.number  # type: ignore[attr-defined]
     if "implementing_units" in sent:
