@@ -231,7 +231,8 @@ def test_uploading_evidence_queues_the_checks_for_the_worker(world, probe, djang
                         category="after_photo")
     job = SignedPackage.loads(OrmQ.objects.get().payload)
     assert job["func"] == "zhenggai.integrity.jobs.run_triggered"
-    assert job["args"] == ({PROBE: {"tasks": [world.t_dept.pk], "complaints": []}},)
+    [payload] = job["args"]
+    assert payload[PROBE] == {"tasks": [world.t_dept.pk], "complaints": []}
     assert probe.scopes == []
 
 

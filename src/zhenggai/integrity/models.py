@@ -69,7 +69,7 @@ class IntegrityFlag(models.Model):
 
     @property
     def check_label(self) -> str:
-        from .checks import load_all
+        from .checks import CHECKS, load_all
 
-        check = load_all().get(self.check_code)
+        check = CHECKS.get(self.check_code) or load_all().get(self.check_code)
         return str(check.label) if check is not None else self.check_code
