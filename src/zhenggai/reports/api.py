@@ -39,7 +39,7 @@ from .selectors_documents import (
     ledger_tasks_for_user,
     may_request_bulletin,
 )
-from .task_export import ledger_filename, ledger_workbook
+from .task_export import ledger_filename, ledger_write
 from .tasks import bulletin_request
 from .xlsx import XLSX_TYPE, attachment_disposition, task_list_workbook
 
@@ -103,7 +103,9 @@ def plan_ledger_export(request: ApiRequest, plan_id: int = id_path("方案编号
     """方案的调度台账，只含当前用户可见的任务；不可见与不存在的方案同样答复 404。"""
     plan = get_for_user(request.auth, Plan.objects.all(), pk=plan_id)
     tasks = scope_for(request.auth, Task.objects.filter(plan=plan))
-    return _xlsx(ledger_workbook(plan=plan, tasks=tasks), ledger_filename(plan), f"ledger-{plan.pk}.xlsx")
+    buffer = io.BytesIO()  # the compressed file only: rows are streamed into it
+    ledger_write(plan=plan, tasks=tasks, target=buffer)
+    return attachment(buffer.getvalue(), XLSX_TYPE, ledger_filename(plan), f"ledger-{plan.pk}.xlsx")
 
 
 @router.get("/complaints/export.xlsx", response=READ_ERRORS, summary="信访件清单（Excel）",

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from copy import copy
 from pathlib import Path
 from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import translation
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._writer import WorksheetWriter
 
 from zhenggai.inspections.models import Plan
 from zhenggai.rectification.deadlines import DeadlineError, deadline_wording, format_date, parse_deadline
@@ -192,8 +195,93 @@ def ledger_filename(plan: Plan) -> str:
     return f"{safe}-整改任务调度台账.xlsx"
 
 
+class _MergingWriter(WorksheetWriter):
+    """openpyxl's sheet writer, writing the merged ranges of a streamed ledger from (first, last) row
+    pairs as it goes, instead of from one CellRange object per range held in memory."""
+
+    def __init__(self, sheet: Any) -> None:
+        super().__init__(sheet)
+        self.spans: list[tuple[int, int]] = []  # task rows (first, last) merged over the task columns
+        self.task_columns = [get_column_letter(i + 1) for i, (_l, level, _w) in enumerate(LEDGER_COLUMNS)
+                             if level == TASK]
+
+    def write_merged_cells(self) -> None:
+        from openpyxl.xml.functions import Element
+
+        last_column = get_column_letter(len(LEDGER_COLUMNS))
+        count = 1 + len(self.spans) * len(self.task_columns)
+        xf = self.xf.send(True)
+        with xf.element("mergeCells", count=str(count)):
+            xf.write(Element("mergeCell", ref=f"A{TITLE_ROW}:{last_column}{TITLE_ROW}"))
+            for first, last in self.spans:
+                for column in self.task_columns:
+                    xf.write(Element("mergeCell", ref=f"{column}{first}:{column}{last}"))
+        self.xf.send(None)
+
+
+def _styled(sheet: Any, value: Any, style: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell._style = copy(style)  # the style of a template cell: no lookup per cell
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"  # text, never a formula
+    return cell
+
+
+def ledger_sheet_stream(workbook: Workbook, *, title: str, plan: Plan, tasks: QuerySet[Task],
+                        chunk_size: int = 500) -> int:
+    """Write the ledger of `tasks` (already scoped by the caller) of `plan` as a new sheet of the
+    write-only `workbook`, row by row: tasks are read `chunk_size` at a time with their measures, so
+    memory does not grow with the plan. Same cells, styles and merges as `ledger_workbook`. Returns the
+    number of tasks written."""
+    sheet = workbook.create_sheet(title)
+    for index, (_label, _level, width) in enumerate(LEDGER_COLUMNS):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.row_dimensions[TITLE_ROW].height = 28
+    sheet.freeze_panes = f"C{FIRST_DATA_ROW}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    writer = _MergingWriter(sheet)
+    sheet._writer = writer
+    writer.write_top()
+
+    def template(**style: Any) -> Any:
+        cell = WriteOnlyCell(sheet)
+        for key, value in style.items():
+            setattr(cell, key, value)
+        return cell._style
+
+    title_style = template(font=Font(bold=True, size=14), alignment=Alignment(horizontal="center", vertical="center"))
+    header_style = template(font=Font(bold=True), fill=HEADER_FILL, border=BORDER,
+                            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+    body = Alignment(vertical="center", wrap_text=True)
+    text_style = template(border=BORDER, alignment=body)
+    date_style = template(border=BORDER, alignment=body, number_format=DATE_FORMAT)
+    width = len(LEDGER_COLUMNS)
+    count = 0
+    with translation.override("zh-hans"):
+        sheet.append([_styled(sheet, f"{plan.title}整改任务调度台账", title_style)])
+        sheet.append([_styled(sheet, label, header_style) for label, _level, _width in LEDGER_COLUMNS])
+        row = FIRST_DATA_ROW
+        for task in ledger_tasks(tasks).iterator(chunk_size=chunk_size):
+            count += 1
+            measures: list[Measure | None] = list(task.measures.all()) or [None]
+            task_cells = _task_cells(task)
+            for offset, measure in enumerate(measures):
+                cells = {**(task_cells if offset == 0 else {}), **_measure_cells(measure)}
+                values = [cells.get(column) for column in range(width)]
+                sheet.append([_styled(sheet, v, date_style if isinstance(v, dt.date) else text_style)
+                              for v in values])
+            if len(measures) > 1:
+                writer.spans.append((row, row + len(measures) - 1))
+            row += len(measures)
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(width)}{max(row - 1, HEADER_ROW)}"
+    return count
+
+
 def ledger_write(*, plan: Plan, tasks: QuerySet[Task], target: str | Path | IO[bytes]) -> int:
-    """Write the ledger to a path or binary file; returns the number of tasks written."""
-    workbook = ledger_workbook(plan=plan, tasks=tasks)
+    """Write the ledger to a path or binary file, streaming (see `ledger_sheet_stream`); returns the
+    number of tasks written."""
+    workbook = Workbook(write_only=True)
+    count = ledger_sheet_stream(workbook, title="整改任务台账", plan=plan, tasks=tasks)
     workbook.save(target)
-    return tasks.count()
+    return count

@@ -27,7 +27,7 @@ from zhenggai.inspections.models import Plan
 from zhenggai.rectification.models import Task
 
 from .forms import TaskImportForm
-from .task_export import ledger_filename, ledger_workbook
+from .task_export import ledger_filename, ledger_write
 from .task_import import ImportFailed, Problem, task_import_apply, task_import_parse
 from .xlsx import XLSX_TYPE, attachment_disposition
 
@@ -160,8 +160,8 @@ def ledger_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The plan's dispatch ledger as .xlsx, with the tasks the user may see."""
     plan = get_scoped_or_404(request.user, Plan.objects.all(), pk=pk)
     tasks = scope_for(request.user, Task.objects.filter(plan=plan))
-    buffer = io.BytesIO()
-    ledger_workbook(plan=plan, tasks=tasks).save(buffer)
+    buffer = io.BytesIO()  # holds the compressed file only: the rows are streamed into it
+    ledger_write(plan=plan, tasks=tasks, target=buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = attachment_disposition(ledger_filename(plan), f"ledger-{plan.pk}.xlsx")
     response["X-Content-Type-Options"] = "nosniff"
