@@ -7,6 +7,7 @@ Status codes:
 - 409 a rule of the domain refused the action in the object's current state (e.g. transition_refused)
 - 422 invalid input: the request's shape (`invalid`) or a domain rule about one field (`validation_failed`)
 - 429 rate_limited (with Retry-After)
+- 507 storage_full: the file storage has no room left; nothing was stored
 - 500 server_error (a generic message; the error is logged)
 """
 
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
-from zhenggai.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from zhenggai.core.errors import DomainError, NotFound, PermissionDenied, StorageFull, ValidationFailed
 
 from .services import TokenRefused
 
@@ -60,6 +61,8 @@ def domain_status(error: DomainError) -> int:
         return 404
     if isinstance(error, PermissionDenied):
         return 403
+    if isinstance(error, StorageFull):
+        return 507
     if isinstance(error, ValidationFailed) or error.field:
         return 422
     return 409

@@ -119,6 +119,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'zhenggai.sqlite3'}"),
         conn_max_age=int(os.environ.get("ZHENGGAI_DB_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before each request reuses it, so that after a database restart
+        # the first request reconnects instead of failing on the dead connection (docs/security.md).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -139,8 +142,10 @@ else:
 Q_CLUSTER: dict[str, object] = {
     "name": "zhenggai",
     "workers": int(os.environ.get("ZHENGGAI_WORKERS", "2")),
-    "timeout": 600,
-    "retry": 900,
+    # A job running longer than `timeout` is stopped; a job not acknowledged within `retry` seconds (its
+    # worker was killed) is handed out again. Keep retry above timeout and above the webhook lease.
+    "timeout": int(os.environ.get("ZHENGGAI_JOB_TIMEOUT", "600")),
+    "retry": int(os.environ.get("ZHENGGAI_JOB_RETRY", "900")),
     "catch_up": False,
     "label": "后台任务",
 }
@@ -236,6 +241,9 @@ ZHENGGAI_WARNING_YELLOW_DAYS = int(os.environ.get("ZHENGGAI_WARNING_YELLOW_DAYS"
 ZHENGGAI_NOTICE_WORKING_DAYS = int(os.environ.get("ZHENGGAI_NOTICE_WORKING_DAYS", "10"))
 ZHENGGAI_ROUND_DUE_WORKING_DAYS = int(os.environ.get("ZHENGGAI_ROUND_DUE_WORKING_DAYS", "5"))
 ZHENGGAI_EVIDENCE_MAX_BYTES = int(os.environ.get("ZHENGGAI_EVIDENCE_MAX_BYTES", str(50 * 1024 * 1024)))
+# How long a worker's claim on a webhook delivery lasts before another attempt may take it over (a
+# killed worker's claim runs out); shorter than the job retry above, longer than the HTTP timeout (10 s).
+ZHENGGAI_WEBHOOK_LEASE_SECONDS = int(os.environ.get("ZHENGGAI_WEBHOOK_LEASE_SECONDS", "120"))
 ZHENGGAI_EVIDENCE_MAX_FILES = int(os.environ.get("ZHENGGAI_EVIDENCE_MAX_FILES", "20"))
 
 LOGGING = {

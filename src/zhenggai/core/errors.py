@@ -40,3 +40,15 @@ class Conflict(DomainError):
     """Someone else changed the object since the user read it (optimistic version check)."""
 
     code = "version_conflict"
+
+
+class StorageFull(DomainError):
+    """The file storage has no room left (disk full or quota reached): nothing was stored. The API answers
+    507 Insufficient Storage; pages show the message on the form."""
+
+    code = "storage_full"
+
+    def __init__(self, message: object = None, *, field: str | None = None) -> None:
+        super().__init__(message if message is not None else _(
+            "服务器存储空间已满，文件没有保存，本次提交的内容也都没有保存。请稍后再试，或联系系统管理员清理空间。"
+        ), field=field)

@@ -14,7 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from zhenggai.accounts.policies import get_for_user
-from zhenggai.api.errors import ERROR_RESPONSES, READ_ERRORS
+from zhenggai.api.errors import ERROR_RESPONSES, READ_ERRORS, ErrorOut
 from zhenggai.api.pagination import Pages
 from zhenggai.api.schemas import ApiRequest, UnitRef, id_path, unit_ref
 from zhenggai.core.errors import NotFound, ValidationFailed
@@ -154,11 +154,12 @@ def evidence_list(request: ApiRequest, task_id: int = id_path("任务编号")) -
     return _Rows(evidence_for_task(request.auth, task), request.auth, task)
 
 
-@router.post("/tasks/{task_id}/evidence", response={201: list[EvidenceOut], **ERROR_RESPONSES},
+@router.post("/tasks/{task_id}/evidence", response={201: list[EvidenceOut], **ERROR_RESPONSES, 507: ErrorOut},
              summary="上传佐证材料", openapi_extra={"requestBody": _UPLOAD_BODY})
 def evidence_upload(request: ApiRequest, task_id: int = id_path("任务编号")) -> Any:
     """multipart/form-data 上传一个或多个文件（字段 files 可重复）。全部通过检查才保存，否则一个也不保存，
-    以 422（code evidence_refused）逐一说明每个被拒绝的文件，与上传页面相同。"""
+    以 422（code evidence_refused）逐一说明每个被拒绝的文件，与上传页面相同。服务器存储空间已满时答复 507
+    （code storage_full），什么也不保存。"""
     user = request.auth
     task = get_for_user(user, Task.objects.select_related("plan__inspection", "region"), pk=task_id)
     evidence_check_upload(actor=user, task=task)  # 403 before the files are read, as the page

@@ -12,7 +12,7 @@ receivers deduplicate with it), `X-Zhenggai-Timestamp` (Unix seconds of this att
 
 Delivery and retries (`webhook_deliver`): each attempt first claims the row with a conditional UPDATE
 (status pending, attempts below `MAX_ATTEMPTS`, `next_attempt_at` due, robot enabled) that sets it to
-`sending` with a lease (`next_attempt_at = now + LEASE`), so two workers never post the same delivery
+`sending` with a lease (`next_attempt_at = now + lease()`), so two workers never post the same delivery
 at once. The POST uses urllib with a 10 s timeout. A 2xx answer whose JSON `errcode` is 0 (or absent)
 counts as sent; anything else is a failure (the robots answer bad signatures and rate limits with HTTP
 200 and a non-zero errcode). After a failure the row goes back to `pending` with a backoff
@@ -55,7 +55,6 @@ Status = WebhookDelivery.Status
 
 MAX_ATTEMPTS = 3
 RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=10))  # after the 1st and the 2nd failure
-LEASE = dt.timedelta(minutes=2)  # longer than the HTTP timeout: a claim older than this was abandoned
 HTTP_TIMEOUT = 10
 WECOM_MAX_BYTES = 4096  # WeCom refuses markdown content above 4096 bytes
 DINGTALK_MAX_CHARS = 5000
@@ -107,6 +106,13 @@ def webhook_signed_url(target: WebhookTarget, *, timestamp_ms: int | None = None
     return f"{target.url}{separator}{urlencode({'timestamp': timestamp, 'sign': sign})}"
 
 
+def lease() -> dt.timedelta:
+    """How long a claim lasts (setting ZHENGGAI_WEBHOOK_LEASE_SECONDS, default 2 minutes): longer than the
+    HTTP timeout, so a claim older than this was abandoned; shorter than the queue's retry, so the job that
+    the queue hands out again after a killed worker finds the claim run out and posts."""
+    return dt.timedelta(seconds=int(getattr(settings, "ZHENGGAI_WEBHOOK_LEASE_SECONDS", 120)))
+
+
 def webhook_deliver(delivery_id: int) -> str:
     """One attempt at posting a delivery; returns its status afterwards. Does nothing (and returns the
     current status) when the delivery is sent, failed, claimed by another worker, waiting for its backoff,
@@ -117,7 +123,7 @@ def webhook_deliver(delivery_id: int) -> str:
         WebhookDelivery.objects.filter(pk=delivery_id, status__in=[Status.PENDING, Status.SENDING],
                                        attempts__lt=MAX_ATTEMPTS, target__is_active=True)
         .filter(due)
-        .update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + LEASE)
+        .update(status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + lease())
     )
     if not claimed:
         return WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first() or ""
