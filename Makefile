@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 ASSETS := src/zhenggai/static/vendor/.built
 
-.PHONY: install assets run serve worker migrate demo test test-sqlite test-postgres test-browser lint messages clean bench
+.PHONY: install assets run serve worker migrate demo test test-sqlite test-postgres test-browser lint messages clean bench bench-integrity
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,3 +66,6 @@ clean:
 	rm -rf $(VENV) node_modules var src/zhenggai/static/vendor
 bench: install
 	$(BIN)/python bench/pages.py
+# `make bench-integrity`: planted anomalies, precision and recall of each integrity check (docs/integrity.md)
+bench-integrity: install
+	$(BIN)/python bench/integrity.py

@@ -40,7 +40,12 @@ def hash_image(image: Image.Image) -> str:
     """The 64-bit perceptual hash of a decoded image, as 16 hex digits."""
     upright = ImageOps.exif_transpose(image) or image
     grey = upright.convert("L").resize((SAMPLE_SIZE, SAMPLE_SIZE), Image.Resampling.LANCZOS)
-    pixels = list(grey.tobytes())  # one byte per pixel in mode "L"
+    return f"{_band_bits(grey):016x}"
+
+
+def _band_bits(band: Image.Image) -> int:
+    """64 bits of one 32×32 band: its 8×8 lowest DCT frequencies against their median."""
+    pixels = list(band.tobytes())  # one byte per pixel
     rows = [pixels[y * SAMPLE_SIZE:(y + 1) * SAMPLE_SIZE] for y in range(SAMPLE_SIZE)]
     cos = _cosines()
     # transform each row for the low horizontal frequencies, then each of those columns
@@ -54,7 +59,27 @@ def hash_image(image: Image.Image) -> str:
     value = 0
     for coefficient in coefficients:
         value = (value << 1) | (coefficient > median)
-    return f"{value:016x}"
+    return value
+
+
+def colour_hash(file: IO[bytes] | Any) -> int | None:
+    """A 192-bit hash for confirming a near-duplicate: the 64-bit hash of each of the luma and the two
+    colour-difference bands (YCbCr). Sixty-four bits of brightness alone confuse unrelated landscapes
+    with the same horizon now and then; with colour, edited copies stay within about 35 bits and
+    unrelated photos lie 50 or more apart. None when the file does not decode."""
+    try:
+        with Image.open(file) as image:
+            if image.format in ("JPEG", "MPO"):
+                image.draft("RGB", (SAMPLE_SIZE * 8, SAMPLE_SIZE * 8))
+            image.load()
+            upright = ImageOps.exif_transpose(image) or image
+            bands = upright.convert("YCbCr").resize((SAMPLE_SIZE, SAMPLE_SIZE), Image.Resampling.LANCZOS).split()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+    value = 0
+    for band in bands:
+        value = (value << 64) | _band_bits(band)
+    return value
 
 
 def perceptual_hash(file: IO[bytes] | Any) -> str:

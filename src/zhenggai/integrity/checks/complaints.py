@@ -53,10 +53,11 @@ def unfounded_without_evidence(scope: Scope) -> Iterator[Finding]:
 
 
 def _received(row: dict[str, Any]) -> dt.date:
+    """When the case came in: its receipt date (from the acceptance number), else its handover."""
     from .evidence import day_of
 
-    known = [d for d in (row["received_date"], row["batch__handed_over"], day_of(row["created_at"])) if d]
-    return min(known)
+    known: dt.date | None = row["received_date"] or row["batch__handed_over"] or day_of(row["created_at"])
+    return known or dt.date.min
 
 
 @register(

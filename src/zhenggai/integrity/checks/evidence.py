@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from zhenggai.evidence.models import Evidence, EvidenceCategory
 
-from ..photos import distance_km, near_pairs
+from ..photos import colour_hash, distance_km, near_pairs
 from .base import Finding, Scope, register
 from .common import (
     complaint_numbers,
@@ -34,10 +34,14 @@ from .common import (
 )
 
 EVIDENCE_FIELDS = ("id", "task_id", "complaint_id", "organization_id", "uploaded_at", "original_name", "sha256")
-# Hamming distance up to which two 64-bit perceptual hashes count as the same picture: re-encoded or
-# resized copies differ by 0–2 bits, copies cropped by a few per cent or with a date stamp by up to ~10,
-# different pictures by 20–40 (see docs/integrity.md for the measurements).
-PHOTO_RADIUS = 10
+# Two stages. The stored 64-bit hashes within PHOTO_RADIUS bits are candidates: re-encoded or resized
+# copies differ by 0–2 bits, copies cropped by a few per cent or stamped with a date by up to ~14;
+# unrelated pictures mostly by 20–40, but landscapes with the same horizon now and then by 8–12. Each
+# candidate pair is then confirmed on the files with the 192-bit colour hash (photos.colour_hash):
+# edited copies stay within COLOUR_RADIUS, unrelated photos lie 50 or more bits apart. See
+# docs/integrity.md for the measurements.
+PHOTO_RADIUS = 14
+COLOUR_RADIUS = 42
 # a photo taken after its upload is impossible; one day absorbs wrong camera clocks and time zones
 CLOCK_SLACK = dt.timedelta(days=1)
 # the categories whose photos prove the rectification: they need a capture time, and one before the
@@ -113,7 +117,7 @@ class _Names:
         return _("信访件%(number)s") % {"number": self.complaints.get(row["complaint_id"], row["complaint_id"])}
 
     def unit(self, row: dict[str, Any]) -> str:
-        return self.units.get(row["organization_id"] or 0, "") or _("未知单位")
+        return self.units.get(row["organization_id"] or 0, "")
 
 
 def _match_reason(relation: str, other: dict[str, Any], names: _Names, *, exact: bool, distance: int = 0) -> str:
@@ -121,20 +125,20 @@ def _match_reason(relation: str, other: dict[str, Any], names: _Names, *, exact:
              "name": other["original_name"], "distance": distance}
     if exact:
         texts = {
-            "other_task": _("该文件与%(owner)s（%(unit)s %(date)s上传的“%(name)s”）完全相同（SHA-256 一致）。"),
-            "other_complaint": _("该文件与%(owner)s（%(unit)s %(date)s上传的“%(name)s”）完全相同（SHA-256 一致）。"),
-            "other_unit": _("该文件与%(unit)s %(date)s为同一任务上传的“%(name)s”完全相同（SHA-256 一致），"
+            "other_task": _("该文件与%(owner)s（%(unit)s%(date)s上传的“%(name)s”）完全相同（SHA-256 一致）。"),
+            "other_complaint": _("该文件与%(owner)s（%(unit)s%(date)s上传的“%(name)s”）完全相同（SHA-256 一致）。"),
+            "other_unit": _("该文件与%(unit)s于%(date)s为同一任务上传的“%(name)s”完全相同（SHA-256 一致），"
                             "不同单位使用了同一份佐证材料。"),
             "other_round": _("该文件与本单位%(date)s在此前调度中上传的“%(name)s”完全相同（SHA-256 一致），"
                              "旧材料被作为新一轮调度的佐证。"),
         }
     else:
         texts = {
-            "other_task": _("该照片与%(owner)s（%(unit)s %(date)s上传的“%(name)s”）几乎相同"
+            "other_task": _("该照片与%(owner)s（%(unit)s%(date)s上传的“%(name)s”）几乎相同"
                             "（感知哈希相差 %(distance)s 位），疑似同一张照片经裁剪、压缩或缩放后重复使用。"),
-            "other_complaint": _("该照片与%(owner)s（%(unit)s %(date)s上传的“%(name)s”）几乎相同"
+            "other_complaint": _("该照片与%(owner)s（%(unit)s%(date)s上传的“%(name)s”）几乎相同"
                                  "（感知哈希相差 %(distance)s 位），疑似同一张照片经裁剪、压缩或缩放后重复使用。"),
-            "other_unit": _("该照片与%(unit)s %(date)s为同一任务上传的“%(name)s”几乎相同"
+            "other_unit": _("该照片与%(unit)s于%(date)s为同一任务上传的“%(name)s”几乎相同"
                             "（感知哈希相差 %(distance)s 位），不同单位疑似使用了同一张照片。"),
         }
     return texts[relation] % facts
@@ -198,8 +202,9 @@ def duplicate_file(scope: Scope) -> Iterator[Finding]:
 @register(
     "near_duplicate_photo", gettext_lazy("近似重复的照片"),
     triggers=("evidence.uploaded", "report.submitted", "report.approved", "task.apply", "complaint.handled"),
-    description=gettext_lazy("两张照片的感知哈希相差不超过 10 位（同一画面经压缩、缩放、轻微裁剪或加盖水印），"
-                             "却分属不同任务、信访件或单位；完全相同的文件由“重复使用的佐证文件”报告。"),
+    description=gettext_lazy("两张照片的感知哈希相差不超过 14 位、按文件复核的彩色哈希相差不超过 42 位"
+                             "（同一画面经压缩、缩放、轻微裁剪或加盖水印），却分属不同任务、信访件或单位；"
+                             "完全相同的文件由“重复使用的佐证文件”报告。"),
 )
 def near_duplicate_photo(scope: Scope) -> Iterator[Finding]:
     if nothing_in_scope(scope, tasks=True, complaints=True):
@@ -212,8 +217,15 @@ def near_duplicate_photo(scope: Scope) -> Iterator[Finding]:
         wanted = list(scoped(photos, scope, complaint_field="complaint_id").values_list("id", "phash"))
         pairs = list(_pairs_with(wanted, everyone))
     rows = values_by_id(Evidence.objects.all(), {pk for a, b, _d in pairs for pk in (a, b)},
-                        *EVIDENCE_FIELDS, "phash")
-    best: dict[int, tuple[int, dict[str, Any], str]] = {}
+                        *EVIDENCE_FIELDS, "phash", "file")
+    colours: dict[int, int | None] = {}
+
+    def colour(row: dict[str, Any]) -> int | None:
+        if row["id"] not in colours:
+            colours[row["id"]] = _colour_hash(row["file"])
+        return colours[row["id"]]
+
+    best: dict[int, tuple[int, dict[str, Any], str, int]] = {}
     for a, b, distance in pairs:
         first, later = sorted((rows[a], rows[b]), key=_order)
         if first["sha256"] == later["sha256"] or not _in_scope(scope, later):
@@ -222,19 +234,35 @@ def near_duplicate_photo(scope: Scope) -> Iterator[Finding]:
         if relation is None:
             continue
         known = best.get(later["id"])
-        if known is None or (distance, _order(first)) < (known[0], _order(known[1])):
-            best[later["id"]] = (distance, first, relation)
+        if known is not None and (distance, _order(first)) >= (known[0], _order(known[1])):
+            continue
+        one, two = colour(first), colour(later)
+        if one is None or two is None or (one ^ two).bit_count() > COLOUR_RADIUS:
+            continue
+        best[later["id"]] = (distance, first, relation, (one ^ two).bit_count())
     if not best:
         return
     names = _Names([rows[pk] for pk in best] + [hit[1] for hit in best.values()])
     subjects = fetch(Evidence, best)
     for pk in sorted(best):
-        distance, other, relation = best[pk]
+        distance, other, relation, colour_distance = best[pk]
         row = rows[pk]
         data = {**_file_facts(row), **_file_facts(other, "other_"), "phash": row["phash"],
-                "other_phash": other["phash"], "hamming_distance": distance, "relation": relation}
+                "other_phash": other["phash"], "hamming_distance": distance,
+                "colour_hash_distance": colour_distance, "relation": relation}
         yield _finding("near_duplicate_photo", row, subjects[pk],
                        _match_reason(relation, other, names, exact=False, distance=distance), data)
+
+
+def _colour_hash(name: str) -> int | None:
+    """The colour hash of a stored file; None when it is missing or does not decode."""
+    from django.core.files.storage import default_storage
+
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return colour_hash(handle)
+    except (OSError, ValueError):
+        return None
 
 
 def _pairs_with(wanted: list[tuple[int, str]], everyone: list[tuple[int, str]]) -> Iterator[tuple[int, int, int]]:

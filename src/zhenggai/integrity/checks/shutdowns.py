@@ -12,7 +12,8 @@ Rules (`blanket_phrases`):
   (问题、现象、倾向、是错误的、不可取、予以纠正…) — as in "严禁一刀切" or "防止'一刀切'";
 - closing valves, sluices or outfalls (全部关闭阀门) is engineering, not a shutdown;
 - with a weak quantifier (全部、全面、所有、一并、全都) a count of named sites in the clause before it (对 5 家
-  超标企业全部停产整治) marks a targeted measure, not a blanket one.
+  超标企业全部停产整治) marks a targeted measure, not a blanket one; so does an illegal target (违法、违规、
+  无证、未批先建… — 违规占用岸线的设施全部清退 is enforcement).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ NEGATION_AFTER = re.compile("问题|现象|倾向|是错误|不可取|要不得|
 # closing a valve, a sluice or an outfall is engineering, not shutting a business down
 OBJECT_AFTER = re.compile("阀|闸|排污口|排口|排放口|雨水口|管道|管网|通道|取水口|井盖|窗")
 COUNT_RE = re.compile(r"\d+\s*(?:家|户|个|处|座|台|条|间|个体户|企业)|[一二三四五六七八九十两]+(?:家|户|处|座|台)")
+ILLEGAL_RE = re.compile("违法|违规|非法|无证|无照|违建|私搭乱建|未批先建|未经审批|未办理环评")
 KNIFE_USE = re.compile("(?:搞|实行|采取|实施|进行|一律)一刀切|一刀切式?(?:关停|停产|停业|关闭|取缔|拆除|清退|处理|整治|管理)")
 
 
@@ -75,6 +77,8 @@ def blanket_phrases(text: str) -> list[Phrase]:
                 continue  # the word alone, neither used as a method nor rejected: a mention
             if match.group("quant") in WEAK.split("|") and COUNT_RE.search(before):
                 continue  # a count of named sites: a targeted measure
+            if ILLEGAL_RE.search(before):
+                continue  # closing what is illegal (违法、无证…) is enforcement, not a blanket shutdown
             found.append(Phrase(match.group(0), clause))
             break
     return found
