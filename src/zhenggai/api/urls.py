@@ -19,6 +19,7 @@ from zhenggai.assessment.api import router as assessment_router
 from zhenggai.complaints.api import router as complaints_router
 from zhenggai.evidence.api import router as evidence_router
 from zhenggai.inspections.api import router as inspections_router
+from zhenggai.integrity.api import router as integrity_router
 from zhenggai.notifications.api import router as hooks_router
 from zhenggai.notifications.api_inbox import router as inbox_router
 from zhenggai.portal.api import router as public_router
@@ -73,6 +74,7 @@ api.add_router("", public_router)
 api.add_router("", hooks_router)
 api.add_router("", accounts_router)
 api.add_router("", inbox_router)
+api.add_router("", integrity_router)
 
 
 def _document_idempotency(api: NinjaAPI) -> None:

@@ -29,12 +29,21 @@ RUN_TRIGGERED = "zhenggai.integrity.jobs.run_triggered"
 _local = threading.local()
 
 
+def _registry() -> dict[str, Any]:
+    """The checks: their modules are imported once per process (checks registered later, e.g. by tests,
+    are in the same registry)."""
+    from .checks import CHECKS, load_all
+
+    if not getattr(_registry, "loaded", False):
+        load_all()
+        _registry.loaded = True  # type: ignore[attr-defined]
+    return CHECKS
+
+
 def trigger_verbs() -> dict[str, list[str]]:
     """verb → the codes of the checks it triggers."""
-    from .checks import load_all
-
     verbs: dict[str, list[str]] = {}
-    for code, check in sorted(load_all().items()):
+    for code, check in sorted(_registry().items()):
         for verb in check.triggers:
             verbs.setdefault(verb, []).append(code)
     return verbs
