@@ -48,6 +48,9 @@ __all__ = [
 
 TEXT_FIELDS = ("investigation", "handling_goal", "handling", "accountability", "remarks")
 RESULT_FIELDS = (*TEXT_FIELDS, "truthfulness", "status", "done_at", *COUNTER_FIELDS)
+# the largest enforcement counter and fine (the API's limits; the columns hold more, not unboundedly more)
+COUNTER_MAX = 1_000_000
+FINE_MAX = Decimal("999999999999.99")
 # what the handling unit may set as 是否办结 (未办结 is "investigating")
 HANDLING_STATUSES: tuple[str, ...] = (ComplaintStatus.INVESTIGATING, ComplaintStatus.STAGE_DONE, ComplaintStatus.DONE)
 STATUS_WORDS: dict[str, str] = {"未办结": ComplaintStatus.INVESTIGATING, "阶段性办结": ComplaintStatus.STAGE_DONE,
@@ -112,6 +115,9 @@ def _counter(name: str, value: Any) -> int | Decimal:
         raise ValidationFailed(_("“%(label)s”必须是数字。") % {"label": label}, field=name) from exc
     if number < 0 or not number.is_finite():
         raise ValidationFailed(_("“%(label)s”不能为负数。") % {"label": label}, field=name)
+    limit = FINE_MAX if name == "fine_amount" else COUNTER_MAX
+    if number > limit:  # beyond what the columns hold (a database error otherwise)
+        raise ValidationFailed(_("“%(label)s”不能大于 %(max)s。") % {"label": label, "max": limit}, field=name)
     if name == "fine_amount":
         return number.quantize(Decimal("0.01"))
     if number != number.to_integral_value():
