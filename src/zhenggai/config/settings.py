@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -133,11 +135,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Several app servers and workers (docs/performance.md): with REDIS_URL set, Redis is the django-q2 broker
+# and the cache every process shares (portal pages, API throttling, invalidation of per-process caches).
+# Sessions stay in the database, which every app server reads. ZHENGGAI_REDIS_PREFIX keeps the keys and the
+# queue of one installation apart from another's on the same Redis server.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_PREFIX = os.environ.get("ZHENGGAI_REDIS_PREFIX", "zhenggai")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": REDIS_PREFIX}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 Q_CLUSTER: dict[str, object] = {
     "name": "zhenggai",
@@ -151,6 +160,7 @@ Q_CLUSTER: dict[str, object] = {
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
+    Q_CLUSTER["name"] = REDIS_PREFIX  # the queue's Redis key; app servers and workers must agree on it
 else:
     Q_CLUSTER["orm"] = "default"
 
@@ -190,8 +200,33 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("ZHENGGAI_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
+
+
+def s3_storage(environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """The S3-compatible file storage (django-storages; `pip install 'zhenggai[s3]'`) that
+    ZHENGGAI_S3_BUCKET and its companions ask for, or None for the local folder MEDIA_ROOT.
+    Objects stay private: every download goes through the application's scope checks."""
+    bucket = environ.get("ZHENGGAI_S3_BUCKET", "").strip()
+    if not bucket:
+        return None
+    options: dict[str, Any] = {
+        "bucket_name": bucket,
+        "endpoint_url": environ.get("ZHENGGAI_S3_ENDPOINT_URL") or None,  # MinIO, Ceph, OSS, COS, OBS …
+        "region_name": environ.get("ZHENGGAI_S3_REGION") or None,
+        # without keys, boto3's own chain applies (AWS_* variables, an instance role)
+        "access_key": environ.get("ZHENGGAI_S3_ACCESS_KEY_ID") or None,
+        "secret_key": environ.get("ZHENGGAI_S3_SECRET_ACCESS_KEY") or None,
+        "location": environ.get("ZHENGGAI_S3_PREFIX", "").strip("/"),  # key prefix inside the bucket
+        "addressing_style": environ.get("ZHENGGAI_S3_ADDRESSING_STYLE") or None,  # "path" for most MinIO
+        "default_acl": None,  # the bucket's policy: private
+        "file_overwrite": False,  # as the local folder: a name that exists is never silently replaced
+        "querystring_auth": True,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage(os.environ) or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

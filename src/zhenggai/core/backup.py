@@ -9,6 +9,9 @@ A backup is a directory:
   included. Values are written vendor-neutrally (ISO dates with microseconds, decimals as strings), so a SQLite
   backup restores into PostgreSQL and the other way round.
 - `files/<storage name>`: a copy of every file of the default storage (evidence, thumbnails, bulletins, imports).
+  With S3-compatible storage (ZHENGGAI_S3_BUCKET) the objects are downloaded through the same storage API, so
+  the backup holds them too; for a large bucket, the object store's own versioning or replication should
+  protect the bucket besides (docs/operator-guide.md), and `storage_description` lets the command say which.
 
 Consistency while the application is in use: every table is read inside ONE read-only transaction over a
 consistent snapshot (PostgreSQL: REPEATABLE READ; SQLite: one deferred read transaction, which WAL mode lets
@@ -41,6 +44,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from django.utils.duration import duration_string
+from django.utils.translation import gettext as _
 
 FORMAT = "zhenggai-backup"
 FORMAT_VERSION = 1
@@ -227,6 +231,20 @@ def _list_storage(storage: Storage, directory: str = "") -> Iterator[str]:
         yield f"{directory}/{name}" if directory else name
     for sub in sorted(dirs):
         yield from _list_storage(storage, f"{directory}/{sub}" if directory else sub)
+
+
+def storage_description(storage: Storage) -> str:
+    """Where the stored files live, in words for the operator."""
+    bucket = getattr(storage, "bucket_name", None)
+    if bucket:
+        prefix = getattr(storage, "location", "")
+        where = f"{bucket}/{prefix}" if prefix else str(bucket)
+        endpoint = getattr(storage, "endpoint_url", None) or "AWS"
+        return _("S3 存储桶 %(bucket)s（%(endpoint)s）") % {"bucket": where, "endpoint": endpoint}
+    location = getattr(storage, "location", None)
+    if location:
+        return _("本地文件夹 %(path)s") % {"path": location}
+    return storage.__class__.__name__
 
 
 def backup_create(

@@ -11,28 +11,41 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import WorkCalendar
+from .process_cache import ProcessCache
+
+# The calendar is read on every deadline computed: each process keeps the years it has read, and drops them
+# when the table changes — in its own process at once, in other app servers and workers within
+# CHECK_SECONDS through the shared cache (core/process_cache.py), after MAX_AGE where the cache is not shared.
+CHECK_SECONDS = 5.0
+MAX_AGE = 300.0
+_years: ProcessCache[dict[int, dict[dt.date, bool] | None]] = ProcessCache(
+    "workdays", dict, max_age=MAX_AGE, check_seconds=CHECK_SECONDS)
 
 
-@lru_cache(maxsize=64)
 def _year_table(year: int) -> dict[dt.date, bool] | None:
-    rows = dict(WorkCalendar.objects.filter(date__year=year).values_list("date", "is_workday"))
-    return rows or None
+    years = _years.get()
+    if year not in years:
+        rows = dict(WorkCalendar.objects.filter(date__year=year).values_list("date", "is_workday"))
+        years[year] = rows or None
+    return years[year]
 
 
 @receiver(post_save, sender=WorkCalendar)
 @receiver(post_delete, sender=WorkCalendar)
 def _forget_cache(**_: object) -> None:
-    clear_cache()
+    _years.drop_local()
+    transaction.on_commit(clear_cache)  # a reader may have cached the old rows meanwhile
 
 
 def clear_cache() -> None:
-    _year_table.cache_clear()
+    """Forget the calendar here and, through the shared cache, in every other process."""
+    _years.invalidate()
 
 
 def year_is_known(year: int) -> bool:

@@ -8,8 +8,9 @@ inspections, plans, meetings, complaint batches and complaints. Events about any
 organizations, settings, the hooks themselves) are never sent.
 
 When an event is recorded (`Event` post_save, inside the changing transaction), `event_hooks_on_event`
-matches it against the active hooks (cached per process for `CACHE_SECONDS`, dropped at once in the
-process that changes a hook), looks up the object's region (one query, only when a hook subscribes to
+matches it against the active hooks (cached per process; a change of a hook drops the copy at once in
+its own process and, through the shared cache, in every other app server and worker within
+`CHECK_SECONDS` — see core/process_cache.py; `CACHE_SECONDS` bounds it where the cache is not shared), looks up the object's region (one query, only when a hook subscribes to
 the verb) and creates one `WebhookDelivery` per matching hook (key `event:<event id>`) in the same
 transaction, so a delivery exists exactly when its event was committed. After the commit each delivery
 is queued for `webhook_deliver`; its retries and the daily sweep are those of the group robots
@@ -46,7 +47,6 @@ import hmac
 import logging
 import re
 import secrets
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,6 +60,7 @@ from django.dispatch import receiver
 
 from zhenggai.complaints.redaction import mask_text
 from zhenggai.core.models import Event
+from zhenggai.core.process_cache import ProcessCache
 
 from .models import WebhookDelivery, WebhookTarget
 from .webhooks import DELIVER_TASK, event_body, event_signature
@@ -67,7 +68,8 @@ from .webhooks import DELIVER_TASK, event_body, event_signature
 logger = logging.getLogger(__name__)
 
 GENERIC = WebhookTarget.Format.GENERIC
-CACHE_SECONDS = 30.0  # another process sees a new or changed hook after at most this long
+CACHE_SECONDS = 30.0  # where the cache is not shared, another process sees a changed hook after this long
+CHECK_SECONDS = 1.0  # where it is (Redis), after at most this long
 SIGNATURE_TOLERANCE = 300  # seconds a receiver should accept between the timestamp and its clock
 
 # object_type of an event -> (model, lookups giving the region path, the first non-empty one wins)
@@ -124,35 +126,29 @@ def verb_matches(verb: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-_cache_lock = threading.Lock()
-_cache: tuple[float, tuple[HookRule, ...]] | None = None
-
-
-def active_rules() -> tuple[HookRule, ...]:
-    """The active event hooks (one indexed query, then cached per process for CACHE_SECONDS)."""
-    global _cache
-    now = time.monotonic()
-    cached = _cache
-    if cached is not None and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
+def _load_rules() -> tuple[HookRule, ...]:
     rows = WebhookTarget.objects.filter(format=GENERIC, is_active=True).values_list(
         "pk", "organization__region__path", "event_types"
     )
-    rules = tuple(HookRule(pk, path or "", tuple(types or ())) for pk, path, types in rows if path)
-    with _cache_lock:
-        _cache = (now, rules)
-    return rules
+    return tuple(HookRule(pk, path or "", tuple(types or ())) for pk, path, types in rows if path)
+
+
+_rules = ProcessCache("event-hooks", _load_rules, max_age=CACHE_SECONDS, check_seconds=CHECK_SECONDS)
+
+
+def active_rules() -> tuple[HookRule, ...]:
+    """The active event hooks (one indexed query, then kept in this process; see the module)."""
+    return _rules.get()
 
 
 def clear_rule_cache() -> None:
-    global _cache
-    with _cache_lock:
-        _cache = None
+    """Drop the cached hooks here and, through the shared cache, in every other process."""
+    _rules.invalidate()
 
 
 @receiver([post_save, post_delete], sender=WebhookTarget, dispatch_uid="event_hooks_clear_cache")
 def _hook_changed(**kwargs: Any) -> None:
-    clear_rule_cache()
+    _rules.drop_local()
     transaction.on_commit(clear_rule_cache)  # a reader may have cached the old rows meanwhile
 
 
@@ -263,7 +259,7 @@ def _enqueue_all(delivery_ids: list[int]) -> None:
 
 
 __all__ = [
-    "CACHE_SECONDS", "CONFIDENTIAL_KEYS", "HookRule", "active_rules", "clean_data", "clear_rule_cache",
+    "CACHE_SECONDS", "CHECK_SECONDS", "CONFIDENTIAL_KEYS", "HookRule", "active_rules", "clean_data", "clear_rule_cache",
     "event_body", "event_hooks_on_event", "event_payload", "event_signature", "new_secret",
     "object_region_path", "secret_fingerprint", "valid_pattern", "verb_matches", "webhook_verify",
 ]

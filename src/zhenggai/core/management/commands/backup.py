@@ -4,10 +4,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
+from django.utils.translation import gettext as _
 
-from zhenggai.core.backup import BackupError, Progress, backup_create
+from zhenggai.core.backup import BackupError, Progress, backup_create, storage_description
 
 
 def tqdm_progress(desc: str, total: int, unit: str) -> Progress:
@@ -42,6 +44,9 @@ class Command(BaseCommand):
             f"备份完成：{directory}，{len(result.tables)} 张表共 {rows} 行，"
             f"{result.files} 个文件共 {result.bytes / 1024 / 1024:.1f} MB。"
         )
+        self.stdout.write(_("文件取自%(where)s，已全部复制到备份目录。") % {"where": storage_description(default_storage)})
+        if getattr(default_storage, "bucket_name", None):
+            self.stdout.write(_("文件较多时，请同时开启对象存储的版本控制或跨区域复制来保护存储桶（见运维手册）。"))
         if result.missing_files:
             self.stderr.write(
                 f"注意：数据库引用的 {len(result.missing_files)} 个文件在文件存储中不存在，未能备份"

@@ -18,6 +18,8 @@ class Command(BaseCommand):
                             help="进程数，默认 3")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from gunicorn import config as gunicorn_config
+
         from zhenggai.config.settings import refuse_insecure_production
 
         refuse_insecure_production()
@@ -30,4 +32,8 @@ class Command(BaseCommand):
         ]
         if settings.DEBUG:
             argv.append("--reload")
+        if hasattr(gunicorn_config, "ControlSocketDisable"):
+            # gunicorn ≥ 25 opens a control socket at one fixed path in the home folder: a second app server
+            # on the machine would take it over (and remove it when stopping). Nothing here uses it.
+            argv.append("--no-control-socket")
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
