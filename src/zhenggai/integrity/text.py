@@ -5,11 +5,12 @@ Rules:
 - texts are normalised first (NFKC: full-width letters and digits become half-width); every run of
   digits (dates, percentages, counts, amounts) becomes one placeholder, so that a copy with new dates
   and figures is still a copy; punctuation, spaces and a few function words (的、了、和…) are dropped;
-- shingles are runs of `SHINGLE` (3) consecutive words; a text has at least one shingle when it has a
-  word at all, but texts of fewer than `MIN_WORDS` words are too short to judge and never match;
+- shingles are runs of `SHINGLE` (3) consecutive words within one clause (a clause shorter than that is
+  one shingle), so clauses and sentences in another order keep their shingles; texts of fewer than
+  `MIN_WORDS` words are too short to judge and never match;
 - two texts are alike when the Jaccard index of their shingle sets reaches `JACCARD` or the
   containment (shared shingles over the smaller set) reaches `CONTAINMENT` — the latter catches a copy
-  with a sentence added or removed. Reordered sentences keep nearly all their shingles.
+  with a sentence added or removed.
 """
 
 from __future__ import annotations
@@ -50,30 +51,47 @@ def normalise(text: str) -> str:
     return _NUMBER_RE.sub(f" {NUMBER} ", text)
 
 
+def clauses(text: str) -> list[list[str]]:
+    """The words of each clause (text between punctuation marks) after normalising: no spaces, no
+    function words."""
+    jieba = _jieba()
+    out: list[list[str]] = [[]]
+    for token in jieba.lcut(normalise(text)):  # type: ignore[attr-defined]
+        word = _DROP_RE.sub("", token)
+        if not word:
+            if token.strip() and out[-1]:
+                out.append([])  # punctuation ends a clause (a space does not)
+            continue
+        if word not in STOP_WORDS:
+            out[-1].append(word)
+    return [clause for clause in out if clause]
+
+
 def words(text: str) -> list[str]:
     """The words of a text after normalising: no punctuation, no spaces, no function words."""
-    jieba = _jieba()
-    out: list[str] = []
-    for token in jieba.lcut(normalise(text)):  # type: ignore[attr-defined]
-        token = _DROP_RE.sub("", token)
-        if token and token not in STOP_WORDS:
-            out.append(token)
-    return out
+    return [word for clause in clauses(text) for word in clause]
 
 
 def shingles(text: str, n: int = SHINGLE) -> frozenset[int]:
-    """The set of n-word shingles of a text, each as a stable 32-bit number (CRC-32 of its words:
-    stable across processes, unlike Python's `hash` of strings)."""
-    ws = words(text)
-    return shingles_of_words(ws, n)
+    """The set of n-word shingles of a text, each within one clause (so that clauses and sentences in
+    another order keep their shingles), each as a stable 32-bit number (CRC-32 of its words: stable
+    across processes, unlike Python's `hash` of strings)."""
+    return shingles_of_clauses(clauses(text), n)
+
+
+def shingles_of_clauses(parts: list[list[str]], n: int = SHINGLE) -> frozenset[int]:
+    found: set[int] = set()
+    for ws in parts:
+        if len(ws) < n:
+            found.add(zlib.crc32(" ".join(ws).encode()))
+        else:
+            found.update(zlib.crc32(" ".join(ws[i:i + n]).encode()) for i in range(len(ws) - n + 1))
+    return frozenset(found)
 
 
 def shingles_of_words(ws: list[str], n: int = SHINGLE) -> frozenset[int]:
-    if not ws:
-        return frozenset()
-    if len(ws) < n:
-        return frozenset({zlib.crc32(" ".join(ws).encode())})
-    return frozenset(zlib.crc32(" ".join(ws[i:i + n]).encode()) for i in range(len(ws) - n + 1))
+    """Shingles of one run of words (one clause)."""
+    return shingles_of_clauses([ws] if ws else [], n)
 
 
 @dataclass(frozen=True)
@@ -110,8 +128,8 @@ class Prepared:
 
 
 def prepare(text: str) -> Prepared:
-    ws = words(text)
-    return Prepared(shingles_of_words(ws), len(ws))
+    parts = clauses(text)
+    return Prepared(shingles_of_clauses(parts), sum(len(ws) for ws in parts))
 
 
 def texts_alike(a: str, b: str) -> Similarity | None:
