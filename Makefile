@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 STAMP := $(VENV)/.installed
 ASSETS := src/zhenggai/static/vendor/.built
 
-.PHONY: install assets run serve worker migrate demo test test-sqlite test-postgres test-browser lint messages clean bench bench-integrity
+.PHONY: install assets run serve worker migrate demo test test-sqlite test-postgres test-browser lint messages clean bench bench-integrity soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,3 +69,7 @@ bench: install
 # `make bench-integrity`: planted anomalies, precision and recall of each integrity check (docs/integrity.md)
 bench-integrity: install
 	$(BIN)/python bench/integrity.py
+# `make soak`: 100 simulated users for 5 minutes on gunicorn and PostgreSQL (PG_ADMIN_URL), figures in docs/security.md
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+soak: install
+	ZHENGGAI_BENCH_POSTGRES_URL=$(PG_ADMIN_URL) $(BIN)/python bench/soak.py
