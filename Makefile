@@ -64,8 +64,10 @@ messages: install
 
 clean:
 	rm -rf $(VENV) node_modules var src/zhenggai/static/vendor
+# `make bench SCALE=district|city|province|demo [BENCH_ARGS="--reuse --rounds 10"]`: docs/performance.md
+SCALE ?= district
 bench: install
-	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/run.py --scale $(SCALE) $(BENCH_ARGS)
 # `make bench-integrity`: planted anomalies, precision and recall of each integrity check (docs/integrity.md)
 bench-integrity: install
 	$(BIN)/python bench/integrity.py

@@ -72,8 +72,10 @@ def run_suite(report: Report, *, env: dict[str, str], jobs_env: dict[str, str] |
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="district", help="district, city, province (generate-dataset) or demo")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""),
-                        help="PostgreSQL database to use (created or replaced); default zg_bench_<scale>")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""),
+                        help="PostgreSQL database of the benchmark (default: DATABASE_URL, else zg_bench_<scale>); "
+                             "a database that holds data is only replaced with --replace")
+    parser.add_argument("--replace", action="store_true", help="replace the database even when it holds data")
     parser.add_argument("--reuse", action="store_true", help="keep the database when it already holds tasks")
     parser.add_argument("--from-database", default="", help="copy this database instead of generating one")
     parser.add_argument("--seed", type=int, default=1)
@@ -85,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-rows", type=int, default=100_000)
     parser.add_argument("--output", default="var/bench", help="folder for the Markdown and JSON table")
     args = parser.parse_args(argv)
-    url = args.database_url or database.default_url(args.scale)
-    if not url.startswith(("postgres://", "postgresql://")):
-        parser.error("the benchmark runs on PostgreSQL: give a postgres:// URL")
+    url = args.database_url if args.database_url.startswith(("postgres://", "postgresql://")) else (
+        database.default_url(args.scale))
+    owned = database.db_name(url).startswith("zg_bench")
+    if not (args.reuse or args.replace or owned) and database.exists(url) and database.task_count(url) > 0:
+        parser.error(f"{database.db_name(url)} holds data: add --reuse to benchmark it as it is, or --replace")
     output = Path(args.output).resolve()
     work = output / "work"
     work.mkdir(parents=True, exist_ok=True)

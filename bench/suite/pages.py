@@ -147,6 +147,10 @@ def direct_query_ms(sql: str, params: Any, rounds: int) -> float:
 
     connection.ensure_connection()
     raw = connection.connection
+    if connection.vendor == "sqlite":  # Django's wrapper turns %s into sqlite3's ? placeholders
+        from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+        sql = FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
     times = []
     cursor = raw.cursor()
     try:

@@ -4,7 +4,7 @@ view) on the same server. Prints requests per second of both, their ratio, p50 a
 
 from __future__ import annotations
 
-import csv
+import json
 import socket
 import subprocess
 import sys
@@ -70,22 +70,39 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _percentile(histogram: dict[str, int], share: float) -> float:
+    """A percentile from locust's histogram of response times (rounded milliseconds → count)."""
+    times = sorted((float(ms), n) for ms, n in histogram.items())
+    total = sum(n for _ms, n in times)
+    seen = 0
+    for ms, n in times:
+        seen += n
+        if seen >= share * total:
+            return ms
+    return times[-1][0] if times else 0.0
+
+
 def load(base: str, path: str, env: dict[str, str], work: Path, *, users: int, seconds: int) -> Load:
-    """One locust run; figures from its CSV summary (the row of the one request name)."""
-    prefix = work / f"locust-{abs(hash(path)) % 10_000}"
+    """One locust run; figures from its final statistics (JSON) of the one request name."""
+    target = work / f"locust-{len(list(work.glob('locust-*.json')))}.json"
     locust = Path(sys.executable).with_name("locust")
-    subprocess.run(
+    result = subprocess.run(
         [str(locust), "-f", str(LOCUSTFILE), "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
-         "--host", base, "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR", "--stop-timeout", "5"],
-        env={**env, "BENCH_PATH": path}, cwd=ROOT, check=False, capture_output=True,
+         "--host", base, "--json-file", str(target.with_suffix("")), "--only-summary", "--loglevel", "ERROR",
+         "--stop-timeout", "5"],
+        env={**env, "BENCH_PATH": path}, cwd=ROOT, check=False, capture_output=True, text=True,
     )
-    with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["Name"] == path]
-    if not rows:
-        raise RuntimeError(f"locust wrote no figures for {path}")
-    row = rows[0]
-    return Load(path=path, requests=int(row["Request Count"]), failures=int(row["Failure Count"]),
-                rps=float(row["Requests/s"]), p50=float(row["50%"]), p99=float(row["99%"]))
+    try:
+        entries = [e for e in json.loads(target.read_text(encoding="utf-8")) if e["name"] == path]
+    except (FileNotFoundError, ValueError):
+        entries = []
+    if not entries or not entries[0]["num_requests"]:
+        raise RuntimeError(f"locust wrote no figures for {path}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    entry = entries[0]
+    elapsed = max(entry["last_request_timestamp"] - entry["start_time"], 1e-3)
+    return Load(path=path, requests=entry["num_requests"], failures=entry["num_failures"],
+                rps=entry["num_requests"] / elapsed, p50=_percentile(entry["response_times"], 0.50),
+                p99=_percentile(entry["response_times"], 0.99))
 
 
 def run_throughput(report: Report, env: dict[str, str], work: Path, *, portal_path: str, users: int = 50,
