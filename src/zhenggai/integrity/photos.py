@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from itertools import combinations
+from operator import mul
 from typing import IO, Any
 
 from PIL import Image, ImageOps
@@ -49,11 +50,9 @@ def _band_bits(band: Image.Image) -> int:
     rows = [pixels[y * SAMPLE_SIZE:(y + 1) * SAMPLE_SIZE] for y in range(SAMPLE_SIZE)]
     cos = _cosines()
     # transform each row for the low horizontal frequencies, then each of those columns
-    row_freq = [[sum(c * p for c, p in zip(cos[u], row, strict=True)) for u in range(HASH_SIZE)] for row in rows]
-    coefficients = [
-        sum(cos[v][y] * row_freq[y][u] for y in range(SAMPLE_SIZE))
-        for v in range(HASH_SIZE) for u in range(HASH_SIZE)
-    ]
+    row_freq = [[sum(map(mul, basis, row)) for basis in cos] for row in rows]
+    columns = list(zip(*row_freq, strict=True))  # per horizontal frequency, its 32 values down the rows
+    coefficients = [sum(map(mul, cos[v], columns[u])) for v in range(HASH_SIZE) for u in range(HASH_SIZE)]
     # the DC term (overall brightness) says nothing about the picture's structure
     median = sorted(coefficients[1:])[(len(coefficients) - 1) // 2]
     value = 0

@@ -25,8 +25,8 @@ from functools import lru_cache
 
 SHINGLE = 3
 MIN_WORDS = 8
-JACCARD = 0.5
-CONTAINMENT = 0.7
+JACCARD = 0.6
+CONTAINMENT = 0.8
 EXCERPT = 80
 
 NUMBER = "X"
