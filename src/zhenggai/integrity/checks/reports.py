@@ -67,7 +67,7 @@ def _report_finding(code: str, row: dict[str, Any], subject: Any, reason: str, d
     "repeated_text", gettext_lazy("进展描述雷同"),
     triggers=("report.submitted", "report.approved"),
     description=gettext_lazy("整改进度描述与同一单位上一轮调度的描述、或同一轮调度中其他单位的描述几乎逐字相同"
-                             "（jieba 分词后按三词片段比较：Jaccard ≥ 0.5 或包含度 ≥ 0.7，数字和日期不计）；"
+                             "（jieba 分词后按句内三词片段比较：Jaccard ≥ 0.6 或包含度 ≥ 0.8，数字和日期不计）；"
                              "少于 8 个词的描述不比较。"),
 )
 def repeated_text(scope: Scope) -> Iterator[Finding]:
