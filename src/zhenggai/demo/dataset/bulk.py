@@ -311,6 +311,8 @@ def relaxed(tables: Iterable[Table]) -> Iterator[dict[str, float]]:
     names = sorted({t.name for t in tables})
     saved: list[tuple[str, str, str, str]] = []  # (kind, table, name, definition)
     with connection.cursor() as cursor:
+        # deferred checks of rows written earlier in this transaction must fire before the tables change
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for name in names:
             saved.extend(("fk", name, con, definition) for con, definition in _foreign_keys(cursor, name))
             saved.extend(("index", name, idx, definition) for idx, definition in _secondary_indexes(cursor, name))
@@ -329,6 +331,7 @@ def relaxed(tables: Iterable[Table]) -> Iterator[dict[str, float]]:
         for kind, table, name, definition in saved:
             if kind == "fk":
                 cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     timing["rebuild"] = time.monotonic() - started
 
 

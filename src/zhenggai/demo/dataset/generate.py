@@ -116,7 +116,7 @@ def generate(*, scale: Scale, seed: int, as_of: dt.date = DEFAULT_AS_OF, force: 
         cached.cache_clear()
     ctx = Context(scale=scale, seed=seed, as_of=as_of, files=files)
     summary = Summary(scale.name, seed, as_of)
-    actor = system_actor()
+    actor = _system_actor()
     ctx.system = (actor.pk, actor.get_full_name() or actor.get_username())
 
     def stage(name: str, label: str, work: Callable[[], None]) -> None:
@@ -184,6 +184,22 @@ def generate(*, scale: Scale, seed: int, as_of: dt.date = DEFAULT_AS_OF, force: 
     summary.accounts = ctx.accounts
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _system_actor() -> Any:
+    """The system actor (`core.actors.system_actor`), created with the next free id when missing rather
+    than with whatever id the sequence hands out, so that the same seed gives the same ids."""
+    from django.db.models import Max
+
+    from zhenggai.accounts.models import User
+
+    actor = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if actor is None:
+        actor = User(id=(User.objects.aggregate(m=Max("id"))["m"] or 0) + 1, username=SYSTEM_USERNAME,
+                     first_name="系统", is_active=False)
+        actor.set_unusable_password()
+        actor.save()
+    return system_actor()
 
 
 def _write_rounds(ctx: Context, district: Any, rounds: Iterable[Any]) -> None:
