@@ -258,3 +258,27 @@ def test_a_failing_check_never_breaks_the_users_action(world, probe, rnd, queue_
     submitted.refresh_from_db()
     assert submitted.status == "submitted" and len(probe.scopes) == 1
     assert "probe broken" in caplog.text and not IntegrityFlag.objects.exists()
+
+
+def test_the_operators_command(world, probe):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    probe.report(world.t_town)
+    probe.report(world.t_dept)
+    out = StringIO()
+    call_command("integrity_check", "--check", PROBE, "--task", str(world.t_town.pk), stdout=out)
+    assert "新增 1 个" in out.getvalue() and IntegrityFlag.objects.get().task == world.t_town
+    assert probe.scopes[-1] == Scope(task_ids=frozenset({world.t_town.pk}), complaint_ids=frozenset())
+    out = StringIO()
+    call_command("integrity_check", "--check", PROBE, stdout=out)
+    assert "新增 1 个，再次发现 1 个" in out.getvalue() and probe.scopes[-1].everything
+    listing = StringIO()
+    call_command("integrity_check", "--list", stdout=listing)
+    assert f"{PROBE}\t测试核查项" in listing.getvalue()
+    with pytest.raises(CommandError, match="未知的核查项"):
+        call_command("integrity_check", "--check", "no_such_check", stdout=StringIO())
+    probe.fail = True
+    with pytest.raises(CommandError, match="运行失败"):
+        call_command("integrity_check", "--check", PROBE, stdout=StringIO(), stderr=StringIO())

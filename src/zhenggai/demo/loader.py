@@ -302,6 +302,9 @@ class _Loader:
 
         load_assessment_demo(actor=self.actor, plan=plan, say=self.say)
         plant_internal_markers(actor=self.actor, plan=plan, say=self.say)
+        from .integrity_demo import review_integrity_demo
+
+        review_integrity_demo(actor=self.actor, say=self.say)  # last: it runs the checks over everything
 
         return {
             "regions": Region.objects.count(),

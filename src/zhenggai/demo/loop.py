@@ -19,6 +19,8 @@ from zhenggai.rectification import transitions as tr
 from zhenggai.rectification.models import AcceptanceApplication, LookBack, Task
 from zhenggai.rectification.workflow import TaskStatus
 
+from .integrity_demo import demo_photo, notice_rule, report_text
+
 ALL_CRITERIA = {key: True for key, _label in AcceptanceApplication.CRITERIA}
 
 
@@ -37,9 +39,10 @@ def _photo(name: str, colour: tuple[int, int, int]) -> SimpleUploadedFile:
 def _evidence(actor: Any, task: Task) -> list[Any]:
     from zhenggai.evidence.services import evidence_create
 
-    before = evidence_create(actor=actor, task=task, file=_photo(f"任务{task.number}-整改前.jpg", (120, 90, 60)),
+    # each task's own photos, with capture times (integrity_demo plants one copied photo)
+    before = evidence_create(actor=actor, task=task, file=demo_photo(task, "before_photo"),
                              category="before_photo", description="整改前现场（示例）", is_public=True)
-    after = evidence_create(actor=actor, task=task, file=_photo(f"任务{task.number}-整改后.jpg", (40, 140, 70)),
+    after = evidence_create(actor=actor, task=task, file=demo_photo(task, "after_photo"),
                             category="after_photo", description="整改后现场（示例）", is_public=True)
     return [before, after]
 
@@ -59,12 +62,13 @@ def drive_loop(*, actor: Any, later: dict[int, str], liangping_plan: Any, reboun
             continue
         task.refresh_from_db()
         start = today - dt.timedelta(days=40 if target == TaskStatus.CLOSED else 3)
-        notice = tr.task_pass_acceptance(
-            actor=actor, task=task, notice_start=start, reasons="经现场核查，整改措施落实到位（示例）。",
-            check_date=start - dt.timedelta(days=2), check_people="验收组（示例）",
-            check_findings="现场查看整改点位，查阅台账资料，问题已解决（示例）。",
-            contact_phone="023-53200000", contact_email="dczgb@example.gov.cn",
-        )
+        with notice_rule(task):  # integrity_demo plants one notice shorter than the rule
+            notice = tr.task_pass_acceptance(
+                actor=actor, task=task, notice_start=start, reasons="经现场核查，整改措施落实到位（示例）。",
+                check_date=start - dt.timedelta(days=2), check_people="验收组（示例）",
+                check_findings="现场查看整改点位，查阅台账资料，问题已解决（示例）。",
+                contact_phone="023-53200000", contact_email="dczgb@example.gov.cn",
+            )
         task.refresh_from_db()
         if target == TaskStatus.CLOSED:
             tr.task_close(actor=actor, task=task, on=today,
@@ -133,9 +137,10 @@ def _rounds(*, actor: Any, plan: Any, today: dt.date) -> None:
                 continue  # a task nobody has started has no reports yet (it shows as a late reporter)
             counter += 1
             percent = 100 if task.status != TaskStatus.IN_PROGRESS else 40 + (task.number * 7) % 50
+            # each unit's own words (integrity_demo plants one copied text and one blanket shutdown)
+            description, next_steps = report_text(task, unit, month, percent)
             data = {"stage": "done" if percent == 100 else "advancing", "percent": percent,
-                    "description": f"第{task.number}项任务本月推进情况：完成阶段性工作，累计完成{percent}%（示例）。",
-                    "next_steps": "按序时进度继续推进，月底前完成下一阶段措施（示例）。"}
+                    "description": description, "next_steps": next_steps}
             staff, head = people.get(unit.pk, {}).get("staff"), people.get(unit.pk, {}).get("head")
             if staff and head:
                 # this month, a unit with demo accounts shows each step: its 1st task approved, 2nd waiting

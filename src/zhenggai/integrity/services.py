@@ -116,7 +116,8 @@ def _task_id(finding: Finding) -> int | None:
 def _unit_id(subject: Any) -> int | None:
     """The unit a subject names: a report's or application's unit, an evidence file's uploading unit, a
     complaint's lead unit. None when the subject names none (the task's units then stand for it)."""
-    for attribute in ("unit_id", "organization_id", "lead_unit_id"):
+    attributes = ("lead_unit_id",) if subject._meta.model_name == "complaint" else ("unit_id", "organization_id")
+    for attribute in attributes:
         value = getattr(subject, attribute, None)
         if isinstance(value, int):
             return value

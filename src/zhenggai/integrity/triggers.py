@@ -114,6 +114,15 @@ def _current_batch() -> _Batch:
     return batch
 
 
+def discard_pending() -> None:
+    """Drop what the running transaction would queue after its commit (a bulk load that has just run the
+    checks over everything itself)."""
+    connection = transaction.get_connection(DEFAULT_DB_ALIAS)
+    batch = getattr(connection, "_integrity_batch", None)
+    if batch is not None:
+        batch.items = {}
+
+
 def aggregate_of(event: Event) -> tuple[int | None, int | None]:
     """(task id, complaint id) the event is about: its object when that is a task or complaint, else the
     aggregate of its chain ("task:42", "complaint:7")."""
