@@ -106,11 +106,12 @@ def flag_list_for_user(user: Any, filters: FlagFilters | None = None) -> QuerySe
             .order_by("-first_found", "-id"))
 
 
-def flag_check_counts(user: Any, filters: FlagFilters) -> list[tuple[str, str, int]]:
-    """(check code, label, flags) for every registered check, under the other filters."""
+def flag_check_counts(user: Any, filters: FlagFilters) -> list[tuple[str, str, int, str]]:
+    """(check code, label, flags, description) for every registered check, under the other filters."""
     counts = dict(_filtered(user, filters.without("check")).order_by().values_list("check_code")
                   .annotate(n=Count("pk")).values_list("check_code", "n"))
-    return [(code, str(check.label), counts.get(code, 0)) for code, check in sorted(load_all().items())]
+    return [(code, str(check.label), counts.get(code, 0), str(check.description or ""))
+            for code, check in sorted(load_all().items())]
 
 
 def flag_status_counts(user: Any, filters: FlagFilters) -> dict[str, int]:

@@ -130,6 +130,8 @@ def event_label(verb: str) -> str:
         "computed": _("计算"), "requested": _("申请生成"), "generated": _("生成"), "revoked": _("吊销"),
         "review_noted": _("补记验收意见"), "publication_changed": _("更改公开设置"),
         "secret_rotated": _("更换密钥"), "enabled": _("启用"), "disabled": _("停用"), "reset": _("重置"), "complainant_updated": _("更新信访人信息"),
+        "flagged": _("发现"), "confirmed": _("确认"), "dismissed": _("排除"), "reopened": _("重新核查"),
+        "to_accountability": _("转为问责"),
     }
     objects = {
         "task": _("任务"), "plan": _("整改方案"), "inspection": _("督察"), "measure_area": _("整改举措领域"),
@@ -138,6 +140,7 @@ def event_label(verb: str) -> str:
         "report": _("整改进展"), "round": _("调度"), "complaint": _("信访件"), "batch": _("交办批次"), "notification_preference": _("提醒设置"), "webhook_target": _("推送地址"),
         "ruleset": _("考核细则"), "assessment": _("考核"), "accountability": _("问责"), "bulletin": _("调度通报"),
         "api_token": _("接口令牌"), "calendar_feed": _("日历订阅"), "acceptance": _("验收"),
+        "integrity": _("真实性核查疑点"),
     }
     head, _sep, action = verb.partition(".")
     return _("%(action)s%(object)s") % {"action": labels.get(action, action), "object": objects.get(head, head)}
