@@ -216,10 +216,14 @@ def batch_detail_for_user(user: Any, pk: int) -> HandoverBatch:
 
 
 def unit_filter_choices(user: Any) -> QuerySet[Organization]:
-    """The units that lead or cooperate on a case the user sees."""
+    """The units that lead or cooperate on a case the user sees. Two subqueries of unit ids, not a join
+    through both relations (which multiplies every unit's led cases by its cooperating cases, then needs
+    DISTINCT over the product: tens of seconds at 12,500 cases)."""
     visible = scope_for(user, Complaint.objects.all())
-    return (Organization.objects.filter(Q(complaints_led__in=visible) | Q(complaints_cooperating__in=visible))
-            .distinct().order_by("kind", "sort_order", "id"))
+    led = visible.filter(lead_unit__isnull=False).values("lead_unit_id")
+    cooperating = Complaint.cooperating_units.through.objects.filter(complaint__in=visible).values("organization_id")
+    return (Organization.objects.filter(Q(pk__in=led) | Q(pk__in=cooperating))
+            .order_by("kind", "sort_order", "id"))
 
 
 def region_filter_choices(user: Any) -> QuerySet[Region]:
