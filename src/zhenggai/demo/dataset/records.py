@@ -85,13 +85,13 @@ def evidence(ctx: Context, *, at: dt.datetime, uploader: Actor, org: Org | None,
     stem, extension, content_type = KINDS[category]
     serial = f"{rng.getrandbits(128):032x}"
     name = f"evidence/{at:%Y}/{at:%m}/{serial}{extension}"
+    # drawn with files too, so that --files changes nothing but the size and digest of each record
+    size = rng.randrange(150_000, 4_000_000) if content_type.startswith("image/") else rng.randrange(40_000, 900_000)
+    sha256 = f"{rng.getrandbits(256):064x}"
     if ctx.files:
         content = _content(content_type, serial)
         name = default_storage.save(name, ContentFile(content))
         size, sha256 = len(content), hashlib.sha256(content).hexdigest()
-    else:
-        size = rng.randrange(150_000, 4_000_000) if content_type.startswith("image/") else rng.randrange(40_000, 900_000)
-        sha256 = f"{rng.getrandbits(256):064x}"
     photo = content_type.startswith("image/")
     lat = lon = None
     if photo and centre is not None:
