@@ -18,6 +18,7 @@ Each server runs one gunicorn process so that which process answers is known; mo
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import http.server
 import json
@@ -40,6 +41,7 @@ import pytest
 import redis
 import requests
 from django.conf import settings
+from django.utils import timezone
 
 from zhenggai.notifications.webhooks import DELIVER_TASK
 
@@ -298,17 +300,23 @@ def _check(arr: Arrangement, ids: dict, a: str, b: str, receiver: Receiver) -> N
                 running[name] = time.monotonic()
         return len(running) == 2
 
-    arr.wait_until("both app servers ready (database and Redis)", lambda: _ready(a) and _ready(b), 120)
-    arr.phase("servers ready")
+    # (d) a real daily job made due as soon as the first worker has registered it: yesterday's 03:10 run,
+    # not picked up yet, which the other worker's registration must keep (the first scheduler run is ~30 s away)
+    arr.wait_until("the schedules' registration", lambda: arr.sql(
+        "SELECT 1 FROM django_q_schedule WHERE name = %s", (REAL_JOB,)) != [], 120)
+    yesterday = timezone.localtime() - dt.timedelta(days=1)
+    arr.sql("UPDATE django_q_schedule SET next_run = %s WHERE name = %s",
+            (yesterday.replace(hour=3, minute=10, second=0, microsecond=0), REAL_JOB))
+    arr.phase("registered")
     arr.wait_until("both workers running", workers_running, 120)
     arr.phase("workers running")
-    # (d) the two workers registered the schedules at the same moment: each exists once
+    arr.wait_until("both app servers ready (database and Redis)", lambda: _ready(a) and _ready(b), 120)
+    arr.phase("servers ready")
+    # the two workers registered the schedules at the same moment: each exists once
     doubled = arr.sql("SELECT name, COUNT(*) FROM django_q_schedule GROUP BY name HAVING COUNT(*) > 1")
     assert doubled == [], doubled
     names = {row[0] for row in arr.sql("SELECT name FROM django_q_schedule")}
     assert {REAL_JOB, "daily-digest", *(f"multi-test-{n}" for n in range(1, DUE_SCHEDULES + 1))} <= names
-    # …and a real daily job is due now (the workers' first scheduler run is ~30 s away)
-    arr.sql("UPDATE django_q_schedule SET next_run = now() - interval '1 minute' WHERE name = %s", (REAL_JOB,))
 
     # (a) a session made through A works on B; without it B sends to the login page
     staff, admin = sign_in(a, "staff"), sign_in(a, "admin")

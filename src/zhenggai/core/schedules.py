@@ -52,8 +52,11 @@ def daily(name: str, func: str, *, hour: int, minute: int) -> None:
     schedule = Schedule.objects.filter(name=name).order_by("pk").first() or Schedule(name=name)
     pending = schedule.next_run is not None and timezone.localtime(schedule.next_run).time() == dt.time(hour, minute)
     schedule.func, schedule.schedule_type, schedule.repeats = func, Schedule.DAILY, -1
-    if not pending:
-        schedule.next_run = next_time(hour, minute)
+    if schedule.pk is not None and pending:
+        # next_run is not written back: a scheduler may have just run the job and moved it on
+        schedule.save(update_fields=["func", "schedule_type", "repeats"])
+        return
+    schedule.next_run = next_time(hour, minute)
     schedule.save()
 
 
