@@ -183,6 +183,12 @@ LABELS: dict[str, Any] = {
     "other_evidence": _("对照佐证材料"), "complaint": _("信访件"), "other_complaint": _("对照信访件"),
     "last_report": _("最近一次进展"), "last_report_at": _("最近一次进展时间"), "notice": _("销号公示"),
     "application": _("验收申请"), "measure": _("整改措施"), "field": _("字段"), "window_days": _("时间窗（天）"),
+    "name": _("文件名"), "other_name": _("对照文件名"), "other_unit": _("对照单位"), "other_round": _("对照调度"),
+    "relation": _("关系"), "kind": _("类型"), "start_date": _("起始日期"), "end_date": _("截止日期"),
+    "declared_working_days": _("公示所定工作日"), "actual_working_days": _("实际工作日"),
+    "required_working_days": _("规定工作日"), "holidays": _("期间节假日"), "hamming_distance": _("哈希差异（位）"),
+    "colour_hash_distance": _("彩色哈希差异（位）"), "gps": _("拍摄位置"), "place": _("登记点位"),
+    "limit_km": _("限值（千米）"), "since": _("任务产生时间"), "rule": _("规则"),
 }
 PAIRS = (("", "other_"), ("", "previous_"), ("this_", "other_"), ("current_", "previous_"))
 
@@ -238,18 +244,28 @@ def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _unit_names(data: Mapping[str, Any]) -> dict[int, str]:
+    ids = {v for k, v in data.items() if "unit" in k and isinstance(v, int) and not isinstance(v, bool)}
+    return dict(Organization.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
 def evidence_rows(data: Mapping[str, Any], depth: int = 0) -> list[Row]:
-    """The flag's data as rows: ids of tasks, complaints and evidence as links, texts that come in pairs
-    (`excerpt` / `other_excerpt`, `previous_…`) side by side, nested objects as nested rows."""
+    """The flag's data as rows: ids of tasks, complaints and evidence as links, units by name, texts that
+    come in pairs (`excerpt` / `other_excerpt`, `previous_…`) side by side, nested objects as nested rows;
+    empty values are left out."""
     rows: list[Row] = []
     used: set[str] = set()
+    units = _unit_names(data)
     for key, value in data.items():
-        if key in used:
+        if key in used or value is None or value == [] or value == "":
             continue
         partner = _partner(key, data)
         if partner is not None and isinstance(value, str):
             used.add(partner)
-            rows.append(Row(key, _label(key), "pair", value, data[partner], _label(partner)))
+            rows.append(Row(key, _label(key), "pair", _plain(value), _plain(data[partner]), _label(partner)))
+            continue
+        if "unit" in key and isinstance(value, int) and value in units:
+            rows.append(Row(key, _label(key), "text", units[value]))
             continue
         kind = _link_kind(key)
         links = _links(kind, value) if kind else None
