@@ -10,8 +10,8 @@ organizations, settings, the hooks themselves) are never sent.
 When an event is recorded (`Event` post_save, inside the changing transaction), `event_hooks_on_event`
 matches it against the active hooks (cached per process; a change of a hook drops the copy at once in
 its own process and, through the shared cache, in every other app server and worker within
-`CHECK_SECONDS` — see core/process_cache.py; `CACHE_SECONDS` bounds it where the cache is not shared), looks up the object's region (one query, only when a hook subscribes to
-the verb) and creates one `WebhookDelivery` per matching hook (key `event:<event id>`) in the same
+`CHECK_SECONDS` — see core/process_cache.py; `CACHE_SECONDS` bounds it where the cache is not shared),
+looks up the object's region (one query, only when a hook subscribes to the verb) and creates one `WebhookDelivery` per matching hook (key `event:<event id>`) in the same
 transaction, so a delivery exists exactly when its event was committed. After the commit each delivery
 is queued for `webhook_deliver`; its retries and the daily sweep are those of the group robots
 (webhooks.py).
