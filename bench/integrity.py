@@ -32,6 +32,7 @@ import io
 import math
 import os
 import random
+import re
 import sys
 import tempfile
 import time
@@ -205,22 +206,49 @@ PLANS = ["下一步将加快剩余工程施工，确保按期完成。", "下一
 BOILERPLATE = "各项工作按序时进度有序推进。"
 
 
+# each writer (unit) has habits: the words it prefers for the same things
+SYNONYMS = {"完成": ["完成", "实施完成", "全面完成", "已完成"], "开展": ["开展", "组织", "进行"],
+            "督促": ["督促", "要求", "推动"], "新建": ["新建", "建成", "新修"], "清理": ["清理", "清除", "集中清理"],
+            "补植": ["补植", "栽植", "补种"], "设置": ["设置", "布设", "增设"], "排查": ["排查", "摸排", "全面摸排"],
+            "拆除": ["拆除", "依法拆除", "拆掉"], "配置": ["配置", "配备", "投放"], "建立": ["建立", "建成", "完善"],
+            "清运": ["清运", "转运", "清理外运"], "对": ["对", "针对", "就"], "逐一": ["逐一", "逐个", "一一"],
+            "组织": ["组织", "委托", "邀请"], "提高到": ["提高到", "提升至", "达到"], "已基本": ["已基本", "基本", "总体"],
+            "下降": ["下降", "降低", "减少"], "安装": ["安装", "加装", "配装"], "改造": ["改造", "整治", "升级改造"]}
+_SYNONYM_RE = re.compile("|".join(sorted(SYNONYMS, key=len, reverse=True)))
+
+
+def writer_style(seed: int) -> dict[str, str]:
+    """The words one writer uses."""
+    rnd = random.Random(seed)
+    return {key: rnd.choice(values) for key, values in SYNONYMS.items()}
+
+
 def _fill(template: str, rnd: random.Random, site: str, unit: str) -> str:
     return template.format(site=site, unit=unit, n=rnd.randint(2, 95), k=rnd.randint(2, 18))
 
 
-def honest_report(rnd: random.Random, topic: str, sites: list[str], unit: str) -> str:
-    """A progress description as a unit writes it: what was done this month at the task's sites, what
-    changed, sometimes a boilerplate sentence; new choices every month."""
+def honest_report(rnd: random.Random, topic: str, sites: list[str], unit: str, *, style: dict[str, str] | None = None,
+                  avoid: Iterable[str] = ()) -> str:
+    """A progress description as a unit writes it, in its own words: what was done this month at the task's
+    sites (other work than last month's, `avoid`), what changed, sometimes a boilerplate sentence."""
+    text, _works = honest_report_with_works(rnd, topic, sites, unit, style=style, avoid=avoid)
+    return text
+
+
+def honest_report_with_works(rnd: random.Random, topic: str, sites: list[str], unit: str, *,
+                             style: dict[str, str] | None = None, avoid: Iterable[str] = ()) -> tuple[str, list[str]]:
     pools = TOPICS[topic]
-    works = rnd.sample(pools["work"], k=rnd.randint(2, 3))
+    fresh = [w for w in pools["work"] if w not in set(avoid)]
+    works = rnd.sample(fresh if len(fresh) >= 3 else pools["work"], k=rnd.randint(2, 3))
     parts = [_fill(rnd.choice(OPENERS), rnd, rnd.choice(sites), unit) + "，" + _fill(works[0], rnd, rnd.choice(sites), unit)]
     for work in works[1:]:
         parts.append(rnd.choice(CONNECT) + _fill(work, rnd, rnd.choice(sites), unit))
     text = "；".join(parts) + "。" + _fill(rnd.choice(pools["state"]), rnd, rnd.choice(sites), unit) + "。"
     if rnd.random() < 0.5:
         text += BOILERPLATE
-    return text
+    if style:
+        text = _SYNONYM_RE.sub(lambda m: style[m.group(0)], text)
+    return text, works
 
 
 def edited_copy(text: str, rnd: random.Random) -> str:
@@ -567,6 +595,7 @@ class Generator:
                 if (task.pk, unit.pk) not in roles:
                     roles[(task.pk, unit.pk)] = role
         self.roles = roles
+        self.works: dict[tuple[int, int], list[str]] = {}
         self.reports: dict[tuple[int, int], list[Any]] = defaultdict(list)
         self.last_photos: dict[tuple[int, int], list[Any]] = defaultdict(list)
         for index, round_ in enumerate(self.rounds):
@@ -586,7 +615,10 @@ class Generator:
         last = index == len(self.rounds) - 1
         percent = min(60 if role == "jump" else 90, (previous.percent if previous else 0) + rnd.randint(12, 25))
         photos: list[Any] = []
-        description = honest_report(rnd, task.bench["topic"], task.bench["sites"], unit.short_name or unit.name)
+        description, works = honest_report_with_works(
+            rnd, task.bench["topic"], task.bench["sites"], unit.short_name or unit.name,
+            style=writer_style(self.seed * 1000 + unit.pk), avoid=self.works.get(key, ()))
+        self.works[key] = works
         if role == "jump" and last:
             percent = 100  # planted: 100% with nothing new uploaded since the previous report
         elif role == "jump_small" and last:

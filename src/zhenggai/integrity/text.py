@@ -109,6 +109,7 @@ class Similarity:
 
 
 def similarity(a: frozenset[int], b: frozenset[int]) -> Similarity:
+    """Jaccard and containment of two shingle sets."""
     if not a or not b:
         return Similarity(0.0, 0.0)
     shared = len(a & b)

@@ -102,6 +102,12 @@ def repeated_text(scope: Scope) -> Iterator[Finding]:
         if known is None or result.score > known[0]:
             best[row["id"]] = (result.score, row, other, kind, result)
 
+    # each round's reports filed by shingle
+    indexes: dict[int, similarity.ShingleIndex] = {}
+    for round_id, rows in in_rounds.items():
+        indexes[round_id] = similarity.ShingleIndex()
+        for row in rows:
+            indexes[round_id].add(row["id"], text_of(row))
     # the same unit's previous round
     for items in own.values():
         for previous, row in zip(items, items[1:], strict=False):
@@ -114,15 +120,12 @@ def repeated_text(scope: Scope) -> Iterator[Finding]:
                     offer(row, previous, "previous_round", result)
     # other units' reports of the same round; the later of two alike texts is the copy
     scoped_ids = {row["id"] for row in wanted}
-    for _round_id, rows in in_rounds.items():
-        index = similarity.ShingleIndex()
+    for round_id, rows in in_rounds.items():
         by_id: dict[Hashable, dict[str, Any]] = {row["id"]: row for row in rows}
-        for row in rows:
-            index.add(row["id"], text_of(row))
         for row in rows:
             if row["id"] not in scoped_ids:
                 continue
-            for other_id, result in index.alike(text_of(row), exclude=[row["id"]]):
+            for other_id, result in indexes[round_id].alike(text_of(row), exclude=[row["id"]]):
                 other = by_id[other_id]
                 if other["unit_id"] == row["unit_id"] or _order(other)[1:] > _order(row)[1:]:
                     continue
