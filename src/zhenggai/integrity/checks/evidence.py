@@ -321,7 +321,7 @@ def day_of(moment: dt.datetime | None) -> dt.date | None:
 @register(
     "photo_time", gettext_lazy("照片拍摄时间异常"),
     triggers=("evidence.uploaded", "report.submitted", "task.apply", "complaint.handled"),
-    description=gettext_lazy("照片的拍摄时间（EXIF）晚于上传时间一天以上；整改后照片拍摄于任务产生（督察反馈）"
+    description=gettext_lazy("照片的拍摄时间（EXIF）晚于上传时间一天以上；整改后照片拍摄于任务产生（所属督察开始）"
                              "或信访件受理之前；整改后照片没有拍摄时间。"),
 )
 def photo_time(scope: Scope) -> Iterator[Finding]:
