@@ -156,10 +156,11 @@ def run_jobs(report: Report, env: dict[str, str], work: Path, *, import_rows: in
              log: Callable[[str], None] = print) -> None:
     work.mkdir(parents=True, exist_ok=True)
     for label, step in (
+        # the export last: the plan it may build in bulk would otherwise count in the job and the bulletin
         ("import", lambda: run_import(report, env, work, rows=import_rows)),
-        ("export", lambda: run_export(report, env, work, rows=export_rows)),
         ("daily warning job", lambda: run_warnings(report, env)),
         ("bulletin", lambda: run_bulletin(report, env)),
+        ("export", lambda: run_export(report, env, work, rows=export_rows)),
     ):
         log(f"  {label} …")
         row = step()

@@ -112,7 +112,7 @@ def _cells(row: Row) -> list[str]:
     if row.ok is False and row.notes:
         mark += " (" + ", ".join(row.notes) + ")"
     return [row.name, row.user, _fmt(row.median_ms), _fmt(row.p95_ms), _fmt(row.queries), _fmt(row.queries_alt),
-            _fmt(row.main_ms, 2), _fmt(row.ratio), figure, row.target, mark]
+            _fmt(row.main_ms, 2), _fmt(row.ratio, 2 if row.kind == "throughput" else 1), figure, row.target, mark]
 
 
 def text_table(report: Report) -> str:
