@@ -1,4 +1,4 @@
-"""Helpers for the tests of the checks: photos with EXIF, uploads through the evidence service, rounds and
+"""Shared code for the tests of the checks: photos with EXIF, uploads through the evidence service, rounds and
 reports, and running one check."""
 
 from __future__ import annotations

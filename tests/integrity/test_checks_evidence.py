@@ -1,5 +1,5 @@
 """Evidence checks: duplicate files, near-duplicate photos, capture times and places; the perceptual hash
-stored at upload and the hashing helpers."""
+stored at upload and the hashing functions."""
 
 from __future__ import annotations
 
