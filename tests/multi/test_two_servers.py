@@ -144,11 +144,15 @@ class Arrangement:
             admin.execute(f'CREATE DATABASE "{self.database}"')
         self.created_database = True
 
-    def run(self, *args: str, timeout: float = 120) -> str:
-        done = subprocess.run([sys.executable, *args], env=self.env(), cwd=REPO, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
+    def spawn(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, *args], env=self.env(), cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    @staticmethod
+    def finish(process: subprocess.Popen, timeout: float = 180) -> str:
+        out, err = process.communicate(timeout=timeout)
+        assert process.returncode == 0, f"{process.args} failed:\n{out}\n{err}"
+        return out
 
     def start(self, name: str, *args: str) -> None:
         log = (self.tmp / f"{name}.log").open("w")
@@ -264,16 +268,18 @@ def test_two_app_servers_and_two_workers_behave_as_one(tmp_path):
             except redis.RedisError as exc:
                 raise AssertionError(f"Redis is not reachable at {REDIS_TEST_URL} (set ZHENGGAI_TEST_REDIS_URL)") from exc
             arr.create_database()
-            arr.run("-m", "zhenggai", "migrate", "--noinput", "-v0")
+            arr.finish(arr.spawn("-m", "zhenggai", "migrate", "--noinput", "-v0"))
             arr.phase("migrated")
-            ids = json.loads(arr.run("-m", "tests.multi.seed").strip().splitlines()[-1])
-            arr.phase("seeded")
+            # the seed runs while the workers start: its schedules are due long before their first scheduler run
+            seed = arr.spawn("-m", "tests.multi.seed")
             port_a, port_b = free_port(), free_port()
             arr.start("worker-1", "worker")
             arr.start("worker-2", "worker")
             arr.start("server-a", "serve", "--bind", f"127.0.0.1:{port_a}", "--workers", "1")
             arr.start("server-b", "serve", "--bind", f"127.0.0.1:{port_b}", "--workers", "1")
             a, b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
+            ids = json.loads(arr.finish(seed).strip().splitlines()[-1])
+            arr.phase("seeded")
             try:
                 _check(arr, ids, a, b, receiver)
             except Exception as exc:
