@@ -61,7 +61,7 @@ class TaskLife:
         self.rows: list[Rec] = []
         self.links: list[tuple[Any, str, dict[str, Any]]] = []
         self.warning = "green"
-        self.warning_since = task.plan.approved
+        self.warning_since = task.created
         self.counts = {"yellow": 0, "red": 0}
         self.last_change: dt.datetime | None = None
 
@@ -100,7 +100,7 @@ class TaskLife:
     def run(self) -> None:
         ctx, t, rng = self.ctx, self.t, self.ctx.rng
         as_of = ctx.as_of
-        created_on = t.plan.approved
+        created_on = t.created
         created = _t(created_on, 16, rng.randrange(60))
         self.task = Rec("rectification.Task", "task", self.task_values(created))
         self.repr = f"{t.number}. {t.title if len(t.title) <= 40 else t.title[:40] + '…'}"
@@ -132,7 +132,7 @@ class TaskLife:
 
     def task_values(self, created: dt.datetime) -> dict[str, Any]:
         t = self.t
-        initial = self.level_on(t.plan.approved, TaskStatus.NOT_STARTED)
+        initial = self.level_on(t.created, TaskStatus.NOT_STARTED)
         self.warning = initial
         if initial in self.counts:
             self.counts[initial] += 1
@@ -178,7 +178,7 @@ class TaskLife:
 
     def percent_on(self, day: dt.date) -> int:
         t = self.t
-        start, end = t.plan.approved, max(t.target, t.plan.approved + DAY)
+        start, end = t.created, max(t.target, t.created + DAY)
         share = (day - start).days / max((end - start).days, 1)
         return max(0, min(95, int(share * 100) // 5 * 5))
 

@@ -31,9 +31,9 @@ class PlanInfo:
     round: str
     start: dt.date
     end: dt.date
-    feedback: dt.date
-    plan_id: int
-    approved: dt.date
+    feedback: dt.date | None
+    plan_id: int  # 0: no plan yet (a recent inspection)
+    approved: dt.date | None
     areas: dict[int, int]  # measure area number → id
     findings: list[int]
     first_task_id: int
@@ -62,20 +62,25 @@ def build_inspections(ctx: Context) -> list[PlanInfo]:
     rng = ctx.rng
     scale = ctx.scale
     per_district = _apportion(rng, scale.inspections, scale.districts, 0.3)
-    tasks = _apportion(rng, scale.tasks, scale.inspections)
+    # the latest inspection of a district with three or more is recent: its complaints are still being
+    # handled and its plan is not approved yet (no tasks)
+    recent_count = sum(1 for count in per_district if count >= 3)
+    tasks = _apportion(rng, scale.tasks, scale.inspections - recent_count)
     complaints = _apportion(rng, scale.complaints, scale.inspections)
-    office = ctx.system
     plans: list[PlanInfo] = []
     latest_start = ctx.as_of - dt.timedelta(days=230)
     earliest_start = ctx.as_of - dt.timedelta(days=820)
     span = (latest_start - earliest_start).days
-    n = 0
+    n = t = 0
     task_table = ctx.table("rectification.Task")
     for district, count in zip(ctx.districts, per_district, strict=True):
         actor = district.office_users[0]
         starts = sorted(earliest_start + dt.timedelta(days=rng.randrange(span)) for _ in range(count))
         earlier: list[tuple[int, str]] = []
-        for start in starts:
+        if count >= 3:
+            starts[-1] = ctx.as_of - dt.timedelta(days=rng.randrange(40, 110))
+        for index, start in enumerate(starts):
+            recent = count >= 3 and index == count - 1
             level_roll = rng.random()
             groups = [g for g in ctx.groups if g[2] == ("central" if level_roll < 0.15 else "provincial")]
             group_id, group_name, level = rng.choice(groups)
@@ -83,8 +88,12 @@ def build_inspections(ctx: Context) -> list[PlanInfo]:
             follows = earlier[-1][0] if kind == "look_back" else None
             round_name = f"第{CN[rng.randrange(2, 9)]}轮"
             end = start + dt.timedelta(days=rng.randrange(12, 31))
-            feedback = end + dt.timedelta(days=rng.randrange(45, 100))
-            approved = feedback + dt.timedelta(days=rng.randrange(20, 50))
+            feedback: dt.date | None = end + dt.timedelta(days=rng.randrange(45, 100))
+            if feedback is not None and feedback >= ctx.as_of:
+                feedback = None
+            approved = (feedback or end) + dt.timedelta(days=rng.randrange(20, 50))
+            reported = (f"{feedback.year}年{feedback.month}月{feedback.day}日反馈督察报告" if feedback
+                        else "督察报告尚未反馈")
             kind_word = {"routine": "例行督察", "special": "专项督察", "look_back": "督察“回头看”"}[kind]
             title = f"{group_name}对{district.name}开展生态环境保护{kind_word}"
             values = {
@@ -92,10 +101,10 @@ def build_inspections(ctx: Context) -> list[PlanInfo]:
                 "target_region": district.region_id, "start_date": start, "end_date": end, "feedback_date": feedback,
                 "follows": follows,
                 "summary": f"{start.year}年{start.month}月{start.day}日至{end.month}月{end.day}日，{group_name}在"
-                           f"{district.name}开展{kind_word}，{feedback.year}年{feedback.month}月{feedback.day}日反馈督察报告。",
+                           f"{district.name}开展{kind_word}，{reported}。",
                 "complaint_reply_days": 10, "is_sample": False,
             }
-            created = aware(feedback, 10, rng.randrange(60))
+            created = aware(start if recent else (feedback or start), 10, rng.randrange(60))
             inspection_id = ctx.add(
                 "inspections.Inspection", title=title, level=level, round=round_name, kind=kind, group_id=group_id,
                 target_region_id=district.region_id, start_date=start, end_date=end, feedback_date=feedback,
@@ -106,11 +115,17 @@ def build_inspections(ctx: Context) -> list[PlanInfo]:
                            object_type="inspection", object_id=inspection_id, object_repr=title,
                            data={"after": _after(values, INSPECTION_FIELDS)})
             earlier.append((inspection_id, title))
-            n_tasks, n_complaints = tasks[n], complaints[n]
+            n_complaints = complaints[n]
             n += 1
+            if recent:
+                plans.append(PlanInfo(district, inspection_id, title, level, round_name, start, end, feedback, 0,
+                                      None, {}, [], 0, 0, n_complaints))
+                continue
+            assert feedback is not None
+            n_tasks = tasks[t]
+            t += 1
             plans.append(_plan(ctx, district, actor, inspection_id, title, level, round_name, start, end, feedback,
                                approved, n_tasks, n_complaints, task_table.allocate(n_tasks)))
-    del office
     ctx.log.close_chains()
     return plans
 

@@ -53,6 +53,7 @@ class TaskDef:
     finding_id: int | None
     measures: list[MeasureDef]
     milestones: list[tuple[dt.date, str, int]]
+    created: dt.date  # the plan's approval: the task is created then
     title_words: tuple[str, ...]  # the search words of the title
     target: dt.date  # when the unit means to apply for acceptance
     returned: bool  # the first application is sent back
@@ -109,6 +110,8 @@ def build_tasks(ctx: Context, plan: PlanInfo) -> list[TaskDef]:
     rng = ctx.rng
     district = plan.district
     measure_table = ctx.table("rectification.Measure")
+    if not plan.tasks or plan.approved is None:
+        return []
     created = plan.approved
     tasks = []
     for offset in range(plan.tasks):
@@ -172,7 +175,7 @@ def build_tasks(ctx: Context, plan: PlanInfo) -> list[TaskDef]:
             kind=kind, due_year=due_year, category=template.category, area_id=plan.areas[area_number],
             area_number=area_number, region_id=region_id,
             finding_id=plan.findings[offset % len(plan.findings)] if plan.findings else None,
-            measures=measures, milestones=milestones, title_words=title_words, target=target, returned=rng.random() < 0.08,
+            measures=measures, milestones=milestones, created=created, title_words=title_words, target=target, returned=rng.random() < 0.08,
             objection=rng.random() < 0.03,
         ))
     return tasks
@@ -186,9 +189,10 @@ def build_rounds(ctx: Context, district: District, plans: list[PlanInfo]) -> lis
     """The district's monthly rounds, opened by the schedule on the first working day of each month from
     the month after its first plan was approved, the last one (in the reference date's month) still open."""
     table = ctx.table("rectification.DispatchRound")
-    if not plans:
+    approved = [p.approved for p in plans if p.tasks and p.approved is not None]
+    if not approved:
         return []
-    first = min(p.approved for p in plans)
+    first = min(approved)
     year, month = first.year, first.month
     rounds = []
     while True:
