@@ -39,7 +39,7 @@ def _load() -> str:
 
 def run_suite(report: Report, *, env: dict[str, str], jobs_env: dict[str, str] | None, work: Path, rounds: int,
               steps: Iterable[str] = STEPS, users: int = 50, seconds: int = 20, import_rows: int = 10_000,
-              export_rows: int = 100_000, log: Callable[[str], None] = print) -> Report:
+              export_rows: int = 100_000, only: str = "", log: Callable[[str], None] = print) -> Report:
     """Run the steps on the database Django is connected to (pages, in this process; throughput, in
     gunicorn with `env`) and on the one in `jobs_env` (the writing steps, in child processes; the same
     database when `jobs_env` is None). Django must be set up."""
@@ -54,7 +54,7 @@ def run_suite(report: Report, *, env: dict[str, str], jobs_env: dict[str, str] |
         portal_path = f"/portal/plans/{subjects.public_plan.pk}/"
     if "pages" in steps:
         log(f"pages ({rounds} rounds each):")
-        run_pages(report, rounds=rounds, log=log)
+        run_pages(report, rounds=rounds, only=only, log=log)
     connections.close_all()
     if "throughput" in steps:
         from bench.suite.throughput import run_throughput
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=20, help="seconds of load per path")
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--export-rows", type=int, default=100_000)
+    parser.add_argument("--only", default="", help="pages step: only the pages whose name contains this text")
     parser.add_argument("--output", default="var/bench", help="folder for the Markdown and JSON table")
     args = parser.parse_args(argv)
     url = args.database_url if args.database_url.startswith(("postgres://", "postgresql://")) else (
@@ -130,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             database.create(scratch, template=database.db_name(url))
             jobs_env = {**env, "DATABASE_URL": scratch}
         run_suite(report, env=env, jobs_env=jobs_env, work=work, rounds=args.rounds, steps=steps, users=args.users,
-                  seconds=args.seconds, import_rows=args.import_rows, export_rows=args.export_rows, log=log)
+                  seconds=args.seconds, import_rows=args.import_rows, export_rows=args.export_rows,
+                  only=args.only, log=log)
     finally:
         if jobs_env is not None:
             database.drop(scratch)

@@ -214,7 +214,8 @@ def time_page(page: Page, client: Any, *, rounds: int, warmup: int = 2) -> Row:
     return row
 
 
-def run_pages(report: Report, *, rounds: int, log: Callable[[str], None] = print) -> list[Row]:
+def run_pages(report: Report, *, rounds: int, only: str = "", log: Callable[[str], None] = print) -> list[Row]:
+    """Time every page of `page_list`, or with `only` those whose name contains that text."""
     from django.test import Client
 
     subjects = choose_subjects()
@@ -226,6 +227,8 @@ def run_pages(report: Report, *, rounds: int, log: Callable[[str], None] = print
     clients: dict[str, Any] = {}
     rows = []
     for page in page_list(subjects):
+        if only and only not in page.name:
+            continue
         client = clients.get(page.role)
         if client is None:
             client = clients[page.role] = Client()
