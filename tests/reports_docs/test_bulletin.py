@@ -235,3 +235,42 @@ def test_the_job_adds_the_ranking_of_the_region_s_latest_assessment(scene):
     text = pdf_text(bulletin.pdf.read())
     assert "考核排名" in text
     assert rows[0].unit_name in text and f"{rows[0].score}" in text
+
+
+def test_long_lists_are_cut_with_a_note_in_both_files(scene, monkeypatch):
+    """At city or province scale the lists would run to hundreds of pages: each is cut to its most urgent
+    rows, the ranking to its two ends, and both files say how many rows are left out."""
+    from zhenggai.reports import bulletin as module
+    from zhenggai.reports.bulletin_docx import bulletin_docx_bytes
+
+    monkeypatch.setattr(module, "LIST_LIMIT", 1)
+    monkeypatch.setattr(module, "RANKING_ENDS", 1)
+    monkeypatch.setattr(module, "NUMBERS_LIMIT", 1)
+    b = bulletin_context(region=scene.world.district, month="2025-03", number=3)
+    assert (b.summary.red, b.summary.yellow) == (1, 2)  # the summary still counts everything
+    assert [(r.number, r.days) for r in b.yellow] == [(5, 5)] and b.yellow_more == 1
+    assert len(b.red) == 1 and b.red_more == 0
+    assert [r.unit for r in b.reporters] == ["双桂街道环保所"] and b.reporters_more == 1
+    assert b.ranking_gap == 1
+    assert [r.unit for r in b.ranking_head] == ["区住房城乡建委"]
+    assert [r.unit for r in b.ranking_tail] == ["双桂街道环保所"]
+
+    text = pdf_text(module.bulletin_pdf_bytes(b))
+    flat = "".join(text.split())
+    assert "另有黄牌任务1项未列出" in flat and "另有红灯任务" not in flat
+    assert "中间1个单位从略" in flat and "另有1个单位的逾期或未报送情况未列出" in flat
+    assert "双桂街道环保所" in flat and "双桂街道\n" not in text
+
+    document = _docx(bulletin_docx_bytes(b))
+    paragraphs = "".join("".join(p.text.split()) for p in document.paragraphs)
+    assert "另有黄牌任务1项未列出" in paragraphs and "另有1个单位的逾期或未报送情况未列出" in paragraphs
+    ranking = _table_rows(document.tables[2])
+    assert [row[1] for row in ranking[1:]] == ["区住房城乡建委", "……（中间 1 个单位从略）", "双桂街道环保所"]
+
+
+def test_many_task_numbers_of_one_reporter_are_cut(scene, monkeypatch):
+    from zhenggai.reports import bulletin as module
+
+    monkeypatch.setattr(module, "NUMBERS_LIMIT", 0)
+    b = bulletin_context(region=scene.world.district, month="2025-03", number=3)
+    assert [r.tasks for r in b.reporters] == ["等1项", "等1项"]

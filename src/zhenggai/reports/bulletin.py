@@ -22,7 +22,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +38,9 @@ from zhenggai.rectification.warnings import ACCEPTED, RED, YELLOW, today
 from zhenggai.rectification.workflow import TaskStatus
 
 LANGUAGE = "zh-hans"
+LIST_LIMIT = 20  # rows of the red, yellow and reporters tables
+NUMBERS_LIMIT = 20  # task numbers named in one reporters row ("1、2、…等N项" beyond)
+RANKING_ENDS = 20  # the unit ranking shows its first and last RANKING_ENDS units when it is longer
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -151,6 +153,18 @@ class BulletinData:
     assessment: list[Any] | None = None
     several_plans: bool = False
     lead: str = field(default="")
+    red_more: int = 0  # red tasks not listed (beyond LIST_LIMIT)
+    yellow_more: int = 0
+    reporters_more: int = 0
+    ranking_gap: int = 0  # units left out in the middle of the ranking, after ranking[RANKING_ENDS - 1]
+
+    @property
+    def ranking_head(self) -> list[RankRow]:
+        return self.ranking[:RANKING_ENDS] if self.ranking_gap else self.ranking
+
+    @property
+    def ranking_tail(self) -> list[RankRow]:
+        return self.ranking[RANKING_ENDS:] if self.ranking_gap else []
 
     @property
     def month_label(self) -> str:
@@ -180,14 +194,13 @@ def _by_year(tasks: Any) -> list[YearRow]:
 
 
 def _ranking(tasks: Any, as_of: dt.date) -> list[RankRow]:
-    links = Task.implementing_units.through.objects.filter(task__in=tasks).values_list(
-        "organization_id", "task__status", "task__deadline")
-    stats: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for org_id, status, deadline in links:
-        row = stats[org_id]
-        row[0] += 1
-        row[1] += status == TaskStatus.CLOSED
-        row[2] += bool(status not in ACCEPTED and deadline is not None and deadline < as_of)
+    """Every implementing unit's row, counted in the database (one row per unit)."""
+    overdue = Q(task__deadline__lt=as_of) & ~Q(task__status__in=list(ACCEPTED))
+    counted = (Task.implementing_units.through.objects.filter(task__in=tasks).order_by()
+               .values("organization_id")
+               .annotate(total=Count("pk"), done=Count("pk", filter=Q(task__status=TaskStatus.CLOSED)),
+                         overdue=Count("pk", filter=overdue)))
+    stats = {r["organization_id"]: [r["total"], r["done"], r["overdue"]] for r in counted}
     names = {o.pk: o.name for o in Organization.objects.filter(pk__in=list(stats))}
     ordered = sorted(stats.items(), key=lambda item: (-item[1][1] / item[1][0], item[1][2], -item[1][0],
                                                       names.get(item[0], "")))
@@ -201,9 +214,10 @@ def _ranking(tasks: Any, as_of: dt.date) -> list[RankRow]:
 
 
 def _list(tasks: Any, level: str, as_of: dt.date) -> list[ListRow]:
+    """The LIST_LIMIT tasks of the level with the earliest deadlines (longest overdue, fewest days left)."""
     rows = []
     for task in (tasks.filter(warning=level).select_related("plan").prefetch_related("implementing_units")
-                 .order_by("deadline", "plan_id", "number")):
+                 .order_by("deadline", "plan_id", "number")[:LIST_LIMIT]):
         days = None
         if task.deadline is not None:
             days = (as_of - task.deadline).days if level == RED else (task.deadline - as_of).days
@@ -231,9 +245,12 @@ def _reporters(region: Region, month: dt.date) -> tuple[list[str], list[Reporter
             entry[2].update(t.number for t in owed)
         for unit, late_numbers, missing_numbers in sorted(per_unit.values(), key=lambda e: (-len(e[2]), -len(e[1]),
                                                                                           e[0].sort_order, e[0].pk)):
+            numbers = sorted(late_numbers | missing_numbers)
+            shown = "、".join(str(n) for n in numbers[:NUMBERS_LIMIT])
+            if len(numbers) > NUMBERS_LIMIT:
+                shown = _("%(numbers)s等%(count)s项") % {"numbers": shown, "count": len(numbers)}
             rows.append(ReporterRow(unit.name, rnd.title, cn_date(rnd.due_date), len(late_numbers),
-                                    len(missing_numbers),
-                                    "、".join(str(n) for n in sorted(late_numbers | missing_numbers))))
+                                    len(missing_numbers), shown))
     return [r.title for r in rounds], rows
 
 
@@ -260,10 +277,16 @@ def bulletin_context(*, region: Region, month: str | dt.date, assessment_rows: S
             title=bulletin_title(region, first, number), region=region.name, office=_office_name(region),
             month=first, number=number, as_of=as_of, summary=summary, by_year=_by_year(tasks),
             ranking=_ranking(tasks, as_of), red=_list(tasks, RED, as_of), yellow=_list(tasks, YELLOW, as_of),
-            rounds=rounds, reporters=reporters,
+            rounds=rounds, reporters=reporters[:LIST_LIMIT],
             assessment=list(assessment_rows) if assessment_rows is not None else None,
             several_plans=tasks.values("plan_id").distinct().count() > 1,
         )
+        data.red_more = max(summary.red - len(data.red), 0)
+        data.yellow_more = max(summary.yellow - len(data.yellow), 0)
+        data.reporters_more = len(reporters) - len(data.reporters)
+        if len(data.ranking) > 2 * RANKING_ENDS:
+            data.ranking_gap = len(data.ranking) - 2 * RANKING_ENDS
+            data.ranking = data.ranking[:RANKING_ENDS] + data.ranking[-RANKING_ENDS:]
         data.lead = _(
             "截至%(date)s，%(region)s共有整改任务%(tasks)s项，已完成销号%(done)s项，完成率%(rate)s；"
             "正在推进%(open)s项，其中红灯%(red)s项、黄牌%(yellow)s项。"

@@ -140,18 +140,25 @@ def bulletin_docx_bytes(data: BulletinData) -> bytes:
 
         document.add_heading(_("三、责任单位完成情况排名"), level=1)
         _table(document, [_("排名"), _("整改实施主体"), _("任务数（项）"), _("已完成"), _("完成率"), _("逾期（项）")],
-               [[r.rank, r.unit, r.total, r.done, r.rate, r.overdue] for r in data.ranking],
+               [*([r.rank, r.unit, r.total, r.done, r.rate, r.overdue] for r in data.ranking_head),
+                *([["……", _("……（中间 %(n)s 个单位从略）") % {"n": data.ranking_gap}, "", "", "", ""]]
+                  if data.ranking_gap else []),
+                *([r.rank, r.unit, r.total, r.done, r.rate, r.overdue] for r in data.ranking_tail)],
                [1.4, 6.0, 2.2, 2.0, 2.2, 2.2])
 
-        for heading, rows, days_label, empty in (
-            (_("四、红灯任务清单"), data.red, _("逾期天数"), _("无红灯任务。")),
-            (_("五、黄牌任务清单"), data.yellow, _("剩余天数"), _("无黄牌任务。")),
+        red_more = _("以上为逾期最久的任务，另有红灯任务 %(n)s 项未列出，完整清单见系统“数据看板·红灯任务”。")
+        yellow_more = _("以上为剩余时间最短的任务，另有黄牌任务 %(n)s 项未列出，完整清单见系统“数据看板”。")
+        for heading, rows, days_label, empty, more, more_text in (
+            (_("四、红灯任务清单"), data.red, _("逾期天数"), _("无红灯任务。"), data.red_more, red_more),
+            (_("五、黄牌任务清单"), data.yellow, _("剩余天数"), _("无黄牌任务。"), data.yellow_more, yellow_more),
         ):
             document.add_heading(heading, level=1)
             if rows:
                 _table(document, [_("序号"), _("存在问题"), _("整改实施主体"), _("整改时限"), days_label],
                        [[r.number, r.title, r.units, r.deadline, "—" if r.days is None else r.days] for r in rows],
                        [1.2, 7.0, 4.0, 2.8, 1.8])
+                if more:
+                    para(more_text % {"n": more}, size=10)
             else:
                 para(empty, indent=True)
 
@@ -161,6 +168,9 @@ def bulletin_docx_bytes(data: BulletinData) -> bytes:
         if data.reporters:
             _table(document, [_("单位"), _("调度"), _("报送截止"), _("逾期报送（项）"), _("未报送（项）"), _("涉及任务序号")],
                    [[r.unit, r.round, r.due, r.late, r.missing, r.tasks] for r in data.reporters])
+            if data.reporters_more:
+                para(_("另有 %(n)s 个单位的逾期或未报送情况未列出，详见系统“调度”页面。") % {"n": data.reporters_more},
+                     size=10)
         else:
             para(_("各单位均按时报送。") if data.rounds else _("本月未开展调度。"), indent=True)
 
