@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
-from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +35,8 @@ from zhenggai.core.models import Event
 from zhenggai.rectification.models import AcceptanceReview, Task
 from zhenggai.rectification.warnings import LABELS as WARNING_LABELS
 from zhenggai.rectification.workflow import TaskStatus
+
+from .dashboards_warning_steps import WarningStep
 
 RED, YELLOW, GREEN = "red", "yellow", "green"
 WARNING_COLORS = {RED: "#c62828", YELLOW: "#f9a825", GREEN: "#2e7d32"}
@@ -276,20 +277,14 @@ def warnings_over_time(user: Any, filters: DashboardFilters, *, on: dt.date | No
     """预警趋势: per week (Monday to Sunday, the last `weeks` weeks up to `on`), how many tasks turned red
     and yellow (bars), and how many stood at red and yellow at the week's end (lines).
 
-    From the event log: the level a task was created with (`task.created` / `task.rebound_created`,
-    data "warning", dated by the event) and every `task.warning_changed` (data "changes.warning" =
-    [before, after], dated by data "on"). Two GROUP BY queries; the weeks are folded from the groups.
+    From the warning steps (`dashboards_warning_steps`, the event log's level changes kept in a narrow
+    table by the writes): the level a task was created with (`task.created` / `task.rebound_created`,
+    dated by the event) and every `task.warning_changed` ([before, after], dated by its data "on").
+    One GROUP BY query; the weeks are folded from the groups.
     """
     on = on or today()
-    tasks = tasks_for(user, filters)
-    ids = tasks.order_by().annotate(sid=Cast("pk", output_field=Event._meta.get_field("object_id"))).values("sid")
-    events = Event.objects.filter(object_type="task", object_id__in=ids)
-    created = (events.filter(verb__in=("task.created", "task.rebound_created"))
-               .annotate(day=TruncDate("created_at"), level=KT("data__warning"))
-               .order_by().values("day", "level").annotate(n=Count("pk")))
-    changed = (events.filter(verb="task.warning_changed")
-               .annotate(day=KT("data__on"), before=KT("data__changes__warning__0"), after=KT("data__changes__warning__1"))
-               .order_by().values("day", "before", "after").annotate(n=Count("pk")))
+    steps = (WarningStep.objects.filter(task__in=tasks_for(user, filters)).order_by()
+             .values("day", "before", "after").annotate(n=Count("pk")))
     deltas: dict[dt.date, dict[str, int]] = {}
     entries: dict[dt.date, dict[str, int]] = {}
 
@@ -298,17 +293,12 @@ def warnings_over_time(user: Any, filters: DashboardFilters, *, on: dt.date | No
             bucket = target.setdefault(day, {RED: 0, YELLOW: 0})
             bucket[level] += n
 
-    for row in created:
-        day = _as_date(row["day"])
+    for step in steps:  # a creation has no level before: it only adds
+        day = _as_date(step["day"])
         if day is not None:
-            add(deltas, day, row["level"], row["n"])
-            add(entries, day, row["level"], row["n"])
-    for change in changed:
-        day = _as_date(change["day"])
-        if day is not None:
-            add(deltas, day, change["after"], change["n"])
-            add(deltas, day, change["before"], -change["n"])
-            add(entries, day, change["after"], change["n"])
+            add(deltas, day, step["after"], step["n"])
+            add(deltas, day, step["before"], -step["n"])
+            add(entries, day, step["after"], step["n"])
     first = _week_start(on) - dt.timedelta(weeks=weeks - 1)
     standing = {RED: 0, YELLOW: 0}
     for day, delta in deltas.items():

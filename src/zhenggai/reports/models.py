@@ -42,3 +42,6 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+from .dashboards_warning_steps import WarningStep  # noqa: E402,F401 -- the warning trend's projection of events
