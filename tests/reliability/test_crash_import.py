@@ -71,7 +71,9 @@ def test_import_killed_midway_leaves_nothing_and_runs_again_cleanly(world, proce
     env = process_env(tmp_path / "data")
     before = snapshot(world.plan)
 
-    importing = processes.zhenggai("import-tasks", str(path), "--plan", str(world.plan.pk), env=env, terminal=True)
+    # small batches: the progress bar moves as the new tasks are written, batch by batch
+    importing = processes.zhenggai("import-tasks", str(path), "--plan", str(world.plan.pk), "--batch-size", "5",
+                                   env=env, terminal=True)
     total = len(dispatch_rows(world)) // 2 + 2  # 3 one-row tasks and the new two-row ones
 
     def a_third_written() -> bool:

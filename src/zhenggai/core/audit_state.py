@@ -145,6 +145,33 @@ def state_for_event(obj: models.Model) -> dict[str, dict[str, str]]:
     return state
 
 
+def states_for_events(objs: list[models.Model]) -> list[dict[str, dict[str, str]]]:
+    """`state_for_event` for many events written at once (one per object, in order; see
+    `core.events.event_record_bulk`): each event gets its own object's digests, and the first one also
+    those of every key record saved in this thread since the last event. One query per model."""
+    wanted: dict[str, set[Any]] = {}
+    pending = set(_pending())
+    _pending().clear()
+    for label, pk in pending:
+        wanted.setdefault(label, set()).add(pk)
+    for obj in objs:
+        if obj._meta.label in STATE_FIELDS and obj.pk is not None:
+            wanted.setdefault(obj._meta.label, set()).add(obj.pk)
+    digests: dict[str, dict[str, str]] = {}
+    for label, pks in sorted(wanted.items()):
+        digests.update(_digests(label, pks))
+    earlier = {key: digests[key] for key in (record_key(apps.get_model(label), pk) for label, pk in pending)
+               if key in digests}
+    states: list[dict[str, dict[str, str]]] = []
+    for index, obj in enumerate(objs):
+        own = record_key(type(obj), obj.pk)
+        state = dict(earlier) if index == 0 else {}
+        if obj._meta.label in STATE_FIELDS and own in digests:
+            state[own] = digests[own]
+        states.append(state)
+    return states
+
+
 @dataclass(frozen=True)
 class StateProblem:
     label: str  # model label, e.g. "rectification.Task"

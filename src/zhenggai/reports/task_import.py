@@ -13,8 +13,9 @@ existing task's value as it is. The rows themselves are read in `task_rows`.
 Two steps, so that the command and the upload page behave the same:
 - `task_import_parse` reads the file and checks every row, collecting every problem (row, column,
   reason) instead of stopping at the first; it writes nothing.
-- `task_import_apply` writes all tasks in one transaction through `task_save` (which checks the
-  actor's right and writes the events), or nothing at all when any problem is left. Tasks are keyed
+- `task_import_apply` writes all tasks in one transaction, or nothing at all when any problem is left:
+  new tasks in batches through `task_bulk_create`, existing ones through `task_save` (both check the
+  actor's right and write one event per task, as creating them one by one would). Tasks are keyed
   by (plan, 序号), so importing the same file again changes nothing.
 """
 
@@ -29,10 +30,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from zhenggai.accounts.models import Organization
-from zhenggai.accounts.policies import CHANGE, MANAGE, user_can
+from zhenggai.accounts.policies import CHANGE, CREATE, MANAGE, user_can
 from zhenggai.core.errors import DomainError, PermissionDenied, ValidationFailed
 from zhenggai.core.upload_guard import UploadRefused, check_spreadsheet_upload
 from zhenggai.inspections.models import Plan
+from zhenggai.rectification.bulk import BATCH_SIZE, task_bulk_create, task_data_validate
 from zhenggai.rectification.models import Task
 from zhenggai.rectification.services import MeasureData, TaskData, task_save, units_by_name
 
@@ -208,11 +210,13 @@ def task_import_apply(
     dry_run: bool = False,
     create_units: bool = False,
     progress: Callable[[Iterable[ImportedTask]], Iterable[ImportedTask]] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportCounts:
     """Write the parsed tasks into `plan`, all or nothing. Raises `ImportFailed` (with every problem)
     when the file has problems or a service refuses a task, `PermissionDenied` when the actor may not
     change the plan. With `dry_run` everything is done and then rolled back, so the counts and
-    outcomes are exactly what a real import would do."""
+    outcomes are exactly what a real import would do. New tasks are written `batch_size` at a time;
+    `progress` wraps the tasks and is advanced as they are written."""
     problems = result.problems_for(create_units=create_units)
     if problems:
         raise ImportFailed(problems)
@@ -233,11 +237,37 @@ def task_import_apply(
         }
         counts.not_in_file = Task.objects.filter(plan=plan).exclude(number__in=numbers).count()
         failures: list[Problem] = []
-        for item in progress(result.tasks) if progress else result.tasks:
+        new: list[TaskData] = []  # created in batches (bulk), in the file's order
+        # the progress bar counts tasks written: a new task counts once its batch is written
+        ticks = iter(progress(result.tasks)) if progress else iter(result.tasks)
+        next(ticks, None)
+        waiting = 0
+
+        def written() -> None:
+            nonlocal waiting
+            for _i in range(waiting):
+                next(ticks, None)
+            waiting = 0
+
+        def create_new() -> None:
+            if new and not user_can(actor, CREATE, Task):
+                raise PermissionDenied()
+            if new and not failures:  # after a failure nothing will be kept: only look for more problems
+                task_bulk_create(actor=actor, plan=plan, items=new, verb="task.created", batch_size=batch_size)
+            new.clear()
+            written()
+
+        for item in result.tasks:
+            waiting += 1
             old = existing.get(item.number)
             data = item.task_data(units, present=result.present, existing=_kept_data(old) if old else None)
             try:
-                _task, status = task_save(actor=actor, plan=plan, data=data, verb_prefix="task")
+                if old is None:
+                    task_data_validate(plan=plan, data=data)
+                    new.append(data)
+                    status = "created"
+                else:
+                    _task, status = task_save(actor=actor, plan=plan, data=data, verb_prefix="task")
             except PermissionDenied:
                 raise
             except DomainError as error:
@@ -247,6 +277,13 @@ def task_import_apply(
             setattr(counts, status, getattr(counts, status) + 1)
             counts.outcomes.append(TaskOutcome(item.number, item.title, status, len(data.measures),
                                                [u.name for u in data.implementing_units]))
+            if len(new) >= batch_size:
+                create_new()
+            elif not new:
+                written()
+        create_new()
+        for _rest in ticks:  # ends the progress bar
+            pass
         if failures:
             raise ImportFailed(failures)
         if dry_run:

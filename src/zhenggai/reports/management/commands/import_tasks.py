@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from zhenggai.core.actors import system_actor
 from zhenggai.core.errors import PermissionDenied
 from zhenggai.inspections.models import Plan
+from zhenggai.rectification.bulk import BATCH_SIZE
 from zhenggai.reports.task_import import (
     ImportCounts,
     ImportedTask,
@@ -39,6 +40,10 @@ class Command(BaseCommand):
             "--create-units", action="store_true",
             help="表中有系统里没有的单位时自动新建（类型为部门，属于方案所在区域）；不加此项则列出这些单位并拒绝导入",
         )
+        parser.add_argument(
+            "--batch-size", type=int, default=BATCH_SIZE,
+            help=f"新增任务每批写入多少项（默认 {BATCH_SIZE}）；进度条在每批写入后前进",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         plan = Plan.objects.select_related("inspection__target_region").filter(pk=options["plan"]).first()
@@ -57,7 +62,7 @@ class Command(BaseCommand):
         try:
             counts = task_import_apply(
                 actor=system_actor(), plan=plan, result=result, dry_run=dry_run, create_units=create_units,
-                progress=self._progress,
+                progress=self._progress, batch_size=max(1, options["batch_size"]),
             )
         except ImportFailed as failure:
             self._fail(failure.problems)
