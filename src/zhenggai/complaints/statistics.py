@@ -9,7 +9,8 @@ Definitions (for the cases of the queryset given):
 - per pollution type: a case counts under each of its types, so the type totals exceed the case count
   whenever a case has several types (`type_mentions` against `typed_cases`);
 - the enforcement counters are summed; the fine (元) is shown in 万元 with two decimals in the sentence.
-Everything comes from two queries: the cases' values and their batches.
+Everything is counted in the database, whatever the number of cases: three queries (the tallies,
+types, truthfulness and counters per batch; the tallies per region; the batches).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,8 +33,6 @@ COUNTERS: tuple[tuple[str, str], ...] = (
     ("leads_transferred", "件"),
 )
 COUNTER_FIELDS = tuple(name for name, _unit in COUNTERS)
-_FIELDS = ("batch_id", "region__name", "region_text", "is_priority", "status", "done_at", "reply_deadline",
-           "truthfulness", "pollution_types", *COUNTER_FIELDS)
 
 
 def rate(part: int, whole: int) -> Decimal | None:
@@ -47,22 +47,45 @@ def wan_yuan(amount: Decimal | int) -> str:
     return str((Decimal(amount) / 10000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+TALLY_KEYS = ("total", "today", "priority", "done", "stage_done", "not_done", "done_on_time")
+
+
 def _tally() -> dict[str, Any]:
-    return {"total": 0, "today": 0, "priority": 0, "done": 0, "stage_done": 0, "not_done": 0, "done_on_time": 0}
+    return dict.fromkeys(TALLY_KEYS, 0)
 
 
-def _count(tally: dict[str, Any], row: dict[str, Any], handed_today: bool) -> None:
-    tally["total"] += 1
-    tally["today"] += handed_today
-    tally["priority"] += bool(row["is_priority"])
-    if row["status"] == ComplaintStatus.DONE:
-        tally["done"] += 1
-        on_time = row["done_at"] is not None and row["done_at"] <= row["reply_deadline"]
-        tally["done_on_time"] += on_time
-    elif row["status"] == ComplaintStatus.STAGE_DONE:
-        tally["stage_done"] += 1
-    else:
-        tally["not_done"] += 1
+def _tally_aggregates() -> dict[str, Any]:
+    done = Q(status=ComplaintStatus.DONE)
+    return {
+        "total": Count("pk"),
+        "priority": Count("pk", filter=Q(is_priority=True)),
+        "done": Count("pk", filter=done),
+        "stage_done": Count("pk", filter=Q(status=ComplaintStatus.STAGE_DONE)),
+        "done_on_time": Count("pk", filter=done & Q(done_at__isnull=False, done_at__lte=F("reply_deadline"))),
+    }
+
+
+def _type_aggregates(db: str) -> dict[str, Any]:
+    """Per pollution type, the cases naming it; and the cases naming any. The codes are validated on
+    every write (`complaint_create`, the import) and kept once per case. PostgreSQL tests the array's
+    strings (`?`, `?|`); SQLite, which has no such lookup for arrays, tests the JSON text for the quoted
+    code (a non-empty list of codes is one whose text holds a quote)."""
+    if connections[db].vendor == "postgresql":
+        aggregates = {f"type_{code}": Count("pk", filter=Q(pollution_types__has_key=code))
+                      for code in PollutionType.values}
+        aggregates["typed"] = Count("pk", filter=Q(pollution_types__has_any_keys=PollutionType.values))
+        return aggregates
+    aggregates = {f"type_{code}": Count("pk", filter=Q(pollution_types__icontains=f'"{code}"'))
+                  for code in PollutionType.values}
+    aggregates["typed"] = Count("pk", filter=Q(pollution_types__icontains='"'))
+    return aggregates
+
+
+def _add(tally: dict[str, Any], row: dict[str, Any], handed_today: bool) -> None:
+    for key in ("total", "priority", "done", "stage_done", "done_on_time"):
+        tally[key] += row[key]
+    tally["not_done"] += row["total"] - row["done"] - row["stage_done"]
+    tally["today"] += row["total"] if handed_today else 0
 
 
 def _rates(tally: dict[str, Any]) -> dict[str, Any]:
@@ -71,49 +94,73 @@ def _rates(tally: dict[str, Any]) -> dict[str, Any]:
     return tally
 
 
+def _type_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"code": code, "label": str(label), "count": counts[code]}
+            for code, label in PollutionType.choices if counts.get(code)]
+
+
+def complaint_type_counts(queryset: QuerySet[Complaint]) -> dict[str, Any]:
+    """Only the per-type figures of `complaint_statistics` (by_type, typed_cases, type_mentions,
+    types_exceed_cases, total), in one aggregate query."""
+    row = queryset.order_by().aggregate(total=Count("pk"), **_type_aggregates(queryset.db))
+    counts = {code: row[f"type_{code}"] for code in PollutionType.values}
+    mentions = sum(counts.values())
+    return {"by_type": _type_rows(counts), "typed_cases": row["typed"], "type_mentions": mentions,
+            "types_exceed_cases": mentions > row["typed"], "total": row["total"]}
+
+
 def complaint_statistics(queryset: QuerySet[Complaint], *, on: dt.date | None = None) -> dict[str, Any]:
     """The figures of the cases in `queryset` (already scoped by the caller) on day `on` (today by
     default); see the module for the definitions. Keys: on, the tally keys (total, today, priority,
     done, stage_done, not_done, done_on_time, done_rate, on_time_rate), by_batch, by_region, by_type,
     typed_cases, type_mentions, types_exceed_cases, truthfulness, truthfulness_blank, counters and
-    counter_rows (field, label, unit, value)."""
+    counter_rows (field, label, unit, value). Three queries whatever the number of cases."""
     on = on or timezone.localdate()
-    rows = list(queryset.order_by().values(*_FIELDS))
-    batches = {b.pk: b for b in HandoverBatch.objects.filter(pk__in={r["batch_id"] for r in rows})
-               .select_related("inspection")}
+    cases = queryset.order_by()
+    truth_codes = [*Truthfulness.values, ""]
+    grouped: Any = cases.values("batch_id").annotate(
+        **_tally_aggregates(), **_type_aggregates(queryset.db),
+        **{f"truth_{code}": Count("pk", filter=Q(truthfulness=code)) for code in truth_codes},
+        **{f"sum_{name}": Sum(name) for name in COUNTER_FIELDS})
+    per_batch: list[dict[str, Any]] = list(grouped)
+    batches = {b.pk: b for b in HandoverBatch.objects.filter(pk__in=[r["batch_id"] for r in per_batch])
+               .select_related("inspection")} if per_batch else {}
     total = _tally()
-    by_batch: dict[int, dict[str, Any]] = defaultdict(_tally)
-    by_region: dict[str, dict[str, Any]] = defaultdict(_tally)
     types: Counter[str] = Counter()
     truth: Counter[str] = Counter()
     sums: dict[str, Any] = {name: Decimal(0) if name == "fine_amount" else 0 for name in COUNTER_FIELDS}
     typed_cases = 0
-    for row in rows:
-        handed_today = batches[row["batch_id"]].handed_over == on
-        _count(total, row, handed_today)
-        _count(by_batch[row["batch_id"]], row, handed_today)
-        _count(by_region[row["region__name"] or row["region_text"] or _("未注明")], row, handed_today)
-        case_types = list(dict.fromkeys(row["pollution_types"] or []))
-        typed_cases += bool(case_types)
-        types.update(case_types)
-        truth[row["truthfulness"] or ""] += 1
-        for name in COUNTER_FIELDS:
-            sums[name] += row[name] or 0
     batch_rows = []
-    for pk, tally in by_batch.items():
-        batch = batches[pk]
+    for row in per_batch:
+        batch = batches[row["batch_id"]]
+        handed_today = batch.handed_over == on
+        _add(total, row, handed_today)
+        tally = _tally()
+        _add(tally, row, handed_today)
         batch_rows.append({"batch": batch, "inspection": batch.inspection, "number": batch.number,
                            "handed_over": batch.handed_over, **_rates(tally)})
+        typed_cases += row["typed"]
+        types.update({code: row[f"type_{code}"] for code in PollutionType.values})
+        truth.update({code: row[f"truth_{code}"] for code in truth_codes})
+        for name in COUNTER_FIELDS:
+            sums[name] += row[f"sum_{name}"] or 0
     batch_rows.sort(key=lambda r: (r["handed_over"], r["inspection"].pk, r["number"]))
+    by_region: dict[str, dict[str, Any]] = defaultdict(_tally)
+    if per_batch:
+        today_ids = [pk for pk, b in batches.items() if b.handed_over == on]
+        regions: Any = cases.values("region__name", "region_text").annotate(
+            **_tally_aggregates(), today=Count("pk", filter=Q(batch_id__in=today_ids)))
+        for row in regions:
+            tally = by_region[row["region__name"] or row["region_text"] or _("未注明")]
+            _add(tally, row, False)
+            tally["today"] += row["today"]
     region_rows = [{"name": name, **_rates(tally)} for name, tally in by_region.items()]
     region_rows.sort(key=lambda r: (-r["total"], r["name"]))
-    type_rows = [{"code": code, "label": str(label), "count": types[code]}
-                 for code, label in PollutionType.choices if types[code]]
     mentions = sum(types.values())
     return {
         "on": on, **_rates(total),
         "by_batch": batch_rows, "by_region": region_rows,
-        "by_type": type_rows, "typed_cases": typed_cases, "type_mentions": mentions,
+        "by_type": _type_rows(types), "typed_cases": typed_cases, "type_mentions": mentions,
         "types_exceed_cases": mentions > typed_cases,
         "truthfulness": [{"code": code, "label": str(label), "count": truth[code]} for code, label in Truthfulness.choices],
         "truthfulness_blank": truth[""],

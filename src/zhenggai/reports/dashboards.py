@@ -143,6 +143,8 @@ class DashboardFilters:
     inspection: int | None = None
     plan: int | None = None
     year: int | None = None
+    # figures several charts of one page share (`shared`), computed once per request
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_query(cls, params: Any) -> DashboardFilters:
@@ -177,6 +179,28 @@ def tasks_for(user: Any, filters: DashboardFilters) -> QuerySet[Task]:
     return qs
 
 
+def shared(user: Any, filters: DashboardFilters, key: str, compute: Any) -> Any:
+    """`compute()` once per user, filters and `key` within a request (the filters carry the memo)."""
+    memo_key = f"{getattr(user, 'pk', None)}:{key}"
+    if memo_key not in filters.memo:
+        filters.memo[memo_key] = compute()
+    return filters.memo[memo_key]
+
+
+def task_breakdown(user: Any, filters: DashboardFilters) -> list[dict[str, Any]]:
+    """The tasks in view counted by (status, warning, due year): the status chart, the warning counts
+    and the leader's per-year figures are sums of these few groups. One query per request."""
+    return shared(user, filters, "task_breakdown", lambda: list(
+        tasks_for(user, filters).order_by().values("status", "warning", "due_year").annotate(n=Count("pk"))))
+
+
+def _sum_by(rows: list[dict[str, Any]], field_name: str) -> dict[Any, int]:
+    sums: dict[Any, int] = {}
+    for row in rows:
+        sums[row[field_name]] = sums.get(row[field_name], 0) + row["n"]
+    return sums
+
+
 def _counts(qs: QuerySet[Any], field_name: str) -> dict[Any, int]:
     return {row[field_name]: row["n"] for row in qs.order_by().values(field_name).annotate(n=Count("pk"))}
 
@@ -192,7 +216,7 @@ def _count_subquery(qs: QuerySet[Any]) -> Any:
 
 def tasks_by_status(user: Any, filters: DashboardFilters) -> Chart:
     """整改任务按状态: one bar per status (zero bars kept, so the order never moves)."""
-    counts = _counts(tasks_for(user, filters), "status")
+    counts = _sum_by(task_breakdown(user, filters), "status")
     chart = Chart(key="status", title=_("整改任务按状态"), kind="bar", unit=_("项"),
                   headers=[_("状态"), _("任务数（项）")])
     points = []
@@ -456,7 +480,7 @@ def red_list(user: Any, filters: DashboardFilters, *, repeated: bool = False) ->
 
 
 def warning_counts(user: Any, filters: DashboardFilters) -> dict[str, int]:
-    counts = _counts(tasks_for(user, filters), "warning")
+    counts = _sum_by(task_breakdown(user, filters), "warning")
     return {level: counts.get(level, 0) for level in (RED, YELLOW, GREEN)}
 
 

@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from zhenggai.accounts.models import Organization, Region
 from zhenggai.accounts.policies import is_region_wide, scope_for
 from zhenggai.complaints.models import Complaint, ComplaintStatus
-from zhenggai.complaints.statistics import complaint_statistics, rate
+from zhenggai.complaints.statistics import complaint_type_counts, rate
 from zhenggai.inspections.models import Plan
 from zhenggai.rectification.models import AcceptanceReview, DispatchRound, ProgressReport, Task
 from zhenggai.rectification.round_selectors import rounds_for_user
 
-from .dashboards import Cell, Chart, DashboardFilters, Point, Series, task_url, tasks_for, today
+from .dashboards import Cell, Chart, DashboardFilters, Point, Series, shared, task_url, tasks_for, today
 
 COMPLAINT_STATUS_COLORS = {
     ComplaintStatus.RECEIVED: "#9e9e9e", ComplaintStatus.INVESTIGATING: "#1565c0",
@@ -94,12 +94,21 @@ def report_punctuality(user: Any, filters: DashboardFilters, *, on: dt.date | No
 # ------------------------------------------------------------------------------------------ acceptance
 
 
+def _review_counts(user: Any, filters: DashboardFilters) -> list[dict[str, Any]]:
+    """The acceptance reviews of the tasks in view counted by (acceptance unit, decision); shared by the
+    chart and the headline's rates."""
+    def compute() -> list[dict[str, Any]]:
+        reviews = scope_for(user, AcceptanceReview.objects.all()).filter(application__task__in=tasks_for(user, filters))
+        rows: Any = reviews.order_by().values("application__task__acceptance_unit_id", "decision").annotate(n=Count("pk"))
+        return list(rows)
+
+    return shared(user, filters, "review_counts", compute)  # type: ignore[no-any-return]
+
+
 def acceptance_rates(user: Any, filters: DashboardFilters) -> Chart:
     """验收通过/退回 by acceptance unit, with the overall rates in the last row: every acceptance review
     (验收意见) of the tasks in view counts once. One GROUP BY query and one for the unit names."""
-    reviews = scope_for(user, AcceptanceReview.objects.all()).filter(application__task__in=tasks_for(user, filters))
-    rows = (reviews.order_by().values("application__task__acceptance_unit_id", "decision")
-            .annotate(n=Count("pk")))
+    rows = _review_counts(user, filters)
     passed: dict[int | None, int] = {}
     returned: dict[int | None, int] = {}
     for row in rows:
@@ -134,8 +143,9 @@ def acceptance_rates(user: Any, filters: DashboardFilters) -> Chart:
 
 
 def acceptance_figures(user: Any, filters: DashboardFilters) -> dict[str, Any]:
-    reviews = scope_for(user, AcceptanceReview.objects.all()).filter(application__task__in=tasks_for(user, filters))
-    counts = {r["decision"]: r["n"] for r in reviews.order_by().values("decision").annotate(n=Count("pk"))}
+    counts: dict[str, int] = {}
+    for row in _review_counts(user, filters):
+        counts[row["decision"]] = counts.get(row["decision"], 0) + row["n"]
     p, r = counts.get(AcceptanceReview.Decision.PASS, 0), counts.get(AcceptanceReview.Decision.RETURN, 0)
     return {"passed": p, "returned": r, "total": p + r, "pass_rate": rate(p, p + r), "return_rate": rate(r, p + r)}
 
@@ -147,8 +157,11 @@ def complaint_inspection(filters: DashboardFilters) -> int | None:
     """The inspection whose complaints the dashboard counts: the filter's, else the plan's."""
     if filters.inspection:
         return filters.inspection
-    if filters.plan:
-        return Plan.objects.filter(pk=filters.plan).values_list("inspection_id", flat=True).first() or 0
+    if filters.plan:  # looked up once per request: every point's URL asks
+        if "plan_inspection" not in filters.memo:
+            filters.memo["plan_inspection"] = (
+                Plan.objects.filter(pk=filters.plan).values_list("inspection_id", flat=True).first() or 0)
+        return filters.memo["plan_inspection"]  # type: ignore[no-any-return]
     return None
 
 
@@ -165,10 +178,14 @@ def complaint_url(filters: DashboardFilters, **params: Any) -> str:
     return f"{reverse('complaint_list')}?{urlencode(query)}"
 
 
+def _status_counts(user: Any, filters: DashboardFilters) -> dict[str, int]:
+    return shared(user, filters, "complaint_status", lambda: {  # type: ignore[no-any-return]
+        r["status"]: r["n"] for r in complaints_for(user, filters).order_by().values("status").annotate(n=Count("pk"))})
+
+
 def complaints_by_status(user: Any, filters: DashboardFilters) -> Chart:
-    """信访件按办理状态: one GROUP BY query."""
-    counts = {r["status"]: r["n"] for r in
-              complaints_for(user, filters).order_by().values("status").annotate(n=Count("pk"))}
+    """信访件按办理状态: one GROUP BY query (shared with the headline figures)."""
+    counts = _status_counts(user, filters)
     chart = Chart(key="complaint_status", title=_("信访件按办理状态"), kind="pie", unit=_("件"),
                   headers=[_("办理状态"), _("件数")])
     points = []
@@ -184,9 +201,9 @@ def complaints_by_status(user: Any, filters: DashboardFilters) -> Chart:
 
 
 def complaints_by_type(user: Any, filters: DashboardFilters) -> Chart:
-    """信访件按污染类型 (from `complaints.statistics.complaint_statistics`): a case counts under each of
-    its types, so the totals exceed the number of cases whenever a case has several."""
-    figures = complaint_statistics(complaints_for(user, filters))
+    """信访件按污染类型 (from `complaints.statistics.complaint_type_counts`, one aggregate query): a case
+    counts under each of its types, so the totals exceed the number of cases whenever a case has several."""
+    figures = complaint_type_counts(complaints_for(user, filters))
     chart = Chart(key="complaint_types", title=_("信访件按污染类型"), kind="bar", unit=_("件"),
                   headers=[_("污染类型"), _("件数")])
     points = []
@@ -235,8 +252,7 @@ def complaints_by_region(user: Any, filters: DashboardFilters) -> Chart:
 
 
 def complaint_figures(user: Any, filters: DashboardFilters) -> dict[str, Any]:
-    counts = {r["status"]: r["n"] for r in
-              complaints_for(user, filters).order_by().values("status").annotate(n=Count("pk"))}
+    counts = _status_counts(user, filters)
     total, done = sum(counts.values()), counts.get(ComplaintStatus.DONE, 0)
     return {"total": total, "done": done, "rate": rate(done, total),
             "url": complaint_url(filters), "done_url": complaint_url(filters, status=ComplaintStatus.DONE)}
