@@ -21,7 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from zhenggai.core.audit_state import DIGEST_LENGTH, STATE_FIELDS
 from zhenggai.core.models import Event, EventChain
 
-from .bulk import BulkWriter, Json, Table
+from .bulk import BulkWriter, Json, Table, escape
 
 _encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                             default=DjangoJSONEncoder().default)
@@ -75,6 +75,11 @@ class State:
         return self._fragment
 
 
+NULL = "\\N"  # COPY's NULL
+LINE_COLUMNS = ("id", "chain_id", "seq", "created_at", "actor_id", "actor_name", "verb", "object_type", "object_id",
+                "object_repr", "data", "prev_hash", "hash")
+
+
 class EventLog:
     """Appends events to chains, writing Event rows as it goes; `close_chains()` writes the chain heads."""
 
@@ -85,7 +90,13 @@ class EventLog:
         self.chains: dict[str, list[Any]] = {}  # key → [id, length, head_hash]
         self.open: list[str] = []
         self.count = 0
-        self._names: dict[str, str] = {}
+        self._names: dict[str, tuple[str, str]] = {}  # actor name → (its JSON, its COPY text)
+        self._reprs: dict[str, str] = {}  # object_repr → its JSON
+        # PostgreSQL: each event goes to COPY as a line formatted here, from the values the hash is
+        # computed from (the event log is most of the rows and bytes generated); a model whose columns
+        # are not these (a column added later) falls back to the generic rows
+        self.events.line_columns = LINE_COLUMNS
+        self.lines = writer.postgres and set(self.events.columns) == set(LINE_COLUMNS)
 
     def chain(self, key: str) -> list[Any]:
         head = self.chains.get(key)
@@ -111,23 +122,39 @@ class EventLog:
             data_json = encode(data)
         object_id = str(object_id)
         object_repr = object_repr[:255]
+        repr_json = self._reprs.get(object_repr)
+        if repr_json is None:  # a chain's events mostly name the same object
+            if len(self._reprs) > 10_000:
+                self._reprs.clear()
+            repr_json = self._reprs[object_repr] = encode(object_repr)
         names = self._names
-        actor_json = names.get(actor[1])
-        if actor_json is None:
-            actor_json = names[actor[1]] = encode(actor[1])
+        actor_texts = names.get(actor[1])
+        if actor_texts is None:
+            actor_texts = names[actor[1]] = (encode(actor[1]), escape(actor[1]))
+        created_at = (at if at.tzinfo is dt.UTC else at.astimezone(dt.UTC)).isoformat()
         content = (
-            f'{{"actor_id":{actor[0]},"actor_name":{actor_json},"chain":"{key}",'
-            f'"created_at":"{at.astimezone(dt.UTC).isoformat()}","data":{data_json},'
-            f'"object_id":"{object_id}","object_repr":{encode(object_repr)},'
+            f'{{"actor_id":{actor[0]},"actor_name":{actor_texts[0]},"chain":"{key}",'
+            f'"created_at":"{created_at}","data":{data_json},'
+            f'"object_id":"{object_id}","object_repr":{repr_json},'
             f'"object_type":"{object_type}","prev_hash":"{head[2]}","seq":{seq},"verb":"{verb}"}}'
         )
         digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
         event_id = self.events.allocate()
-        self.writer.add(self.events, self.events.row(
-            id=event_id, chain_id=head[0], seq=seq, created_at=at, actor_id=actor[0], actor_name=actor[1],
-            verb=verb, object_type=object_type, object_id=object_id, object_repr=object_repr,
-            data=Json(data_json), prev_hash=head[2], hash=digest,
-        ))
+        if self.lines:
+            # JSON text holds no raw control characters (json escapes them), only backslashes to double
+            data_text = data_json.replace("\\", "\\\\") if "\\" in data_json else data_json
+            actor_id = NULL if actor[0] is None else actor[0]
+            self.writer.add_line(self.events, (
+                f"{event_id}\t{head[0]}\t{seq}\t{created_at}\t{actor_id}\t"
+                f"{actor_texts[1]}\t{escape(verb)}\t{escape(object_type)}\t{escape(object_id)}\t"
+                f"{escape(object_repr)}\t{data_text}\t{head[2]}\t{digest}\n"
+            ))
+        else:
+            self.writer.add(self.events, self.events.row(
+                id=event_id, chain_id=head[0], seq=seq, created_at=at, actor_id=actor[0], actor_name=actor[1],
+                verb=verb, object_type=object_type, object_id=object_id, object_repr=object_repr,
+                data=Json(data_json), prev_hash=head[2], hash=digest,
+            ))
         head[1] = seq
         head[2] = digest
         self.count += 1

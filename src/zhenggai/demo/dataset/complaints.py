@@ -61,7 +61,7 @@ class _Inspection:
         self.summary_words: dict[int, tuple[str, ...]] = {}
         # Generated texts quote a complainant's phone at most, which `mask_text` masks as the
         # complainant's own strings would be: one masker without private strings serves every case.
-        self.masker = Masker({})
+        self.masker = _RememberingMasker()
 
     def run(self) -> None:
         plan, rng = self.plan, self.ctx.rng
@@ -262,7 +262,7 @@ class _Inspection:
         v = rec.values
         name, contact, identity = self.people.pop(rec.id)
         case = _Case(v)
-        masker = self.masker
+        masker: Masker = self.masker
         if name and name in case.summary:  # not generated so, but then the complainant's strings count
             masker = Masker(complainant_strings(Complainant(name=name, contact=contact, id_number=identity)))
         row = published_row(case, masker.begin())  # type: ignore[arg-type]
@@ -273,6 +273,27 @@ class _Inspection:
                             data={"batch": batch_id, "published_at": at, "masked_spots": spots},
                             states=(rec.state,) if rec.state else ())
         return spots
+
+
+class _RememberingMasker(Masker):
+    """A masker without private strings that remembers what it made of each text: generated texts
+    repeat (a template placed in a township), and masking one is a few regular expressions."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self._seen: dict[tuple[str, str | None], tuple[str, list[Any]]] = {}
+
+    def __call__(self, column: str, text: str | None) -> str:
+        key = (column, text)
+        seen = self._seen.get(key)
+        if seen is None:
+            before = len(self.spots)
+            seen = (super().__call__(column, text), self.spots[before:])
+            if len(self._seen) < 20_000:
+                self._seen[key] = seen
+        else:
+            self.spots.extend(seen[1])
+        return seen[0]
 
 
 class _Region:
