@@ -23,6 +23,7 @@ from zhenggai.core.errors import Conflict, DomainError, NotFound, PermissionDeni
 from zhenggai.core.events import diff, event_record
 from zhenggai.core.search import search_document
 from zhenggai.evidence.services import evidence_store, remove_written_files
+from zhenggai.portal.caching import public_data_changed
 
 from . import policies
 from .models import (
@@ -554,6 +555,7 @@ def _rebound(actor: Any, old: Complaint, notes: str) -> Complaint:
         "reply_deadline": today() + dt.timedelta(days=old.batch.reply_days), "is_sample": old.is_sample,
     })
     Complaint.objects.filter(pk=new.pk).update(rebound_of=old)
+    public_data_changed()  # an update() sends no signal: the portal's fingerprint must still move
     new.rebound_of = old
     return new
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from zhenggai.core.errors import DomainError, PermissionDenied
 from zhenggai.core.events import event_record
+from zhenggai.portal.caching import public_data_changed
 
 from .models import LookBack, Task
 from .services import MeasureData, TaskData, task_create
@@ -85,5 +86,6 @@ def _rebound_task(actor: Any, task: Task, notes: str, deadline: dt.date | None) 
     )
     new = task_create(actor=actor, plan=plan, data=data, verb="task.rebound_created")
     Task.objects.filter(pk=new.pk).update(source=TaskSource.REBOUND, rebound_of=task)
+    public_data_changed()  # an update() sends no signal: the portal's fingerprint must still move
     new.refresh_from_db()
     return new

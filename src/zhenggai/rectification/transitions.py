@@ -25,6 +25,7 @@ from zhenggai.accounts.policies import is_system_actor, scope_for, user_has_role
 from zhenggai.core.audit_state import state_touched
 from zhenggai.core.errors import DomainError, NotFound, PermissionDenied
 from zhenggai.core.events import event_record
+from zhenggai.portal.caching import public_data_changed
 
 from .models import AcceptanceApplication, Task
 from .warnings import task_warning_refresh
@@ -317,6 +318,7 @@ def objection_answer(*, actor: Any, objection: Any, answer: str, upheld: bool) -
         if upheld:
             locked = _lock(task, actor, "uphold_objection")
             PublicNotice.objects.filter(pk=obj.notice_id).update(status=PublicNotice.Status.WITHDRAWN)
+            public_data_changed()  # an update() sends no signal: the portal's fingerprint must still move
             state_touched(PublicNotice, obj.notice_id)  # recorded by the event of _move below
             _move(locked, actor, "uphold_objection", {"objection": obj.pk, "answer": answer})
             transaction.on_commit(lambda: _notify_unit(task, "objection_upheld", answer))

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from zhenggai.core.workdays import add_working_days
+from zhenggai.portal.caching import public_data_changed
 
 from .models import DispatchRound, Milestone, ProgressReport, Task
 from .workflow import TaskStatus
@@ -239,6 +240,7 @@ def task_warning_refresh(
         task.red_count += 1
         fields.append("red_count")
     Task.objects.filter(pk=task.pk).update(**{f: getattr(task, f) for f in fields})
+    public_data_changed()  # an update() sends no signal: the portal's fingerprint must still move
     event_record(actor=actor or system_actor(), verb="task.warning_changed", obj=task,
                  data={"changes": {"warning": [before, level]}, "on": on,
                        "reasons": warning_reasons(task, on, facts=facts) if level != GREEN else []})
