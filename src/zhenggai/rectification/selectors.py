@@ -75,10 +75,15 @@ def task_list_for_user(user: Any, filters: TaskFilters | None = None, *, on: dt.
     if filters.plan:
         qs = qs.filter(plan_id=filters.plan)
     if filters.unit:
-        unit = Organization.objects.filter(pk=filters.unit).first()
-        party = (Q(implementing_units__path__startswith=unit.path) if filters.unit_role == "implementing"
-                 else task_party_q(unit.path)) if unit else Q(pk__in=[])
-        qs = qs.filter(pk__in=Task.objects.filter(party).values("pk")) if unit else qs.none()
+        unit = Organization.objects.filter(pk=filters.unit).only("path").first()
+        if unit is None:
+            qs = qs.none()
+        elif filters.unit_role == "implementing":
+            implementing = Task.implementing_units.through.objects.filter(
+                organization_id__in=Organization.objects.filter(path__startswith=unit.path).values("pk"))
+            qs = qs.filter(pk__in=implementing.values("task_id"))
+        else:
+            qs = qs.filter(task_party_q(unit.path))
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.year:
@@ -101,6 +106,18 @@ def task_list_for_user(user: Any, filters: TaskFilters | None = None, *, on: dt.
     )
 
 
+# Long texts the task tables do not show: left out of their rows (the search text alone is larger than
+# everything the table shows of a task).
+TABLE_DEFERRED = ("goal", "remarks", "search_text", "plan__summary", "plan__goals", "plan__guarantee_measures")
+
+
+def task_table_rows(queryset: QuerySet[Task]) -> QuerySet[Task]:
+    """The rows of a task table (task list, workbench): the task with its plan and acceptance unit in the
+    same statement, its implementing units in one more, long texts left out. Fewer joined relations also
+    keep the planning of the statement short next to the scope's id subqueries."""
+    return queryset.select_related(None).select_related("plan", "acceptance_unit").defer(*TABLE_DEFERRED)
+
+
 def task_detail_for_user(user: Any, pk: int) -> Task:
     from zhenggai.accounts.policies import get_for_user
 
@@ -121,9 +138,8 @@ def workbench_tasks(user: Any, *, on: dt.date | None = None) -> QuerySet[Task]:
     """The user's open tasks, red first, then yellow, then by deadline: for unit roles the tasks their
     unit is party to, for region-wide roles (office, leader, discipline) their whole region's."""
     qs = scope_for(user, Task.objects.filter(status__in=OPEN_STATUSES))
-    return (
+    return task_table_rows(
         annotate_warning(qs, on)
-        .select_related("plan", "lead_unit", "acceptance_unit")
         .prefetch_related("implementing_units")
         .order_by("warning_rank", "deadline", "plan_id", "number")  # type: ignore[misc]
     )
@@ -135,6 +151,13 @@ def task_counts(queryset: QuerySet[Task]) -> dict[str, int]:
     rows = queryset.order_by().values("warning").annotate(n=Count("pk"))  # type: ignore[misc]
     counts = {row["warning"]: row["n"] for row in rows}
     return {"red": counts.get("red", 0), "yellow": counts.get("yellow", 0), "green": counts.get("green", 0)}
+
+
+def task_years_for_user(user: Any) -> list[int]:
+    """The completion years of the tasks `user` may see, for the year filter: one DISTINCT query."""
+    years = (scope_for(user, Task.objects.filter(due_year__gt=0)).order_by("due_year")
+             .values_list("due_year", flat=True).distinct())
+    return [year for year in years if year is not None]
 
 
 def unit_filter_choices(user: Any) -> QuerySet[Organization]:

@@ -24,6 +24,8 @@ from .selectors import (
     task_counts,
     task_detail_for_user,
     task_list_for_user,
+    task_table_rows,
+    task_years_for_user,
     unit_filter_choices,
     workbench_tasks,
 )
@@ -48,7 +50,7 @@ def _list_context(request: HttpRequest) -> dict:
     tasks = task_list_for_user(request.user, filters)
     inspections = scope_for(request.user, Inspection.objects.all())
     plans = scope_for(request.user, Plan.objects.select_related("inspection"))
-    years = sorted({y for y in scope_for(request.user, Task.objects.all()).values_list("due_year", flat=True) if y})
+    years = task_years_for_user(request.user)
     return {
         "filters": filters,
         "tasks": tasks,
@@ -65,7 +67,7 @@ def _list_context(request: HttpRequest) -> dict:
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     context = _list_context(request)
-    context["page"] = paginate(request, context["tasks"], 25)
+    context["page"] = paginate(request, task_table_rows(context["tasks"]), 25)
     template = "rectification/_task_table.html" if request.headers.get("HX-Request") else "rectification/task_list.html"
     return render(request, template, context)
 
