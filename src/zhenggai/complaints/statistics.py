@@ -99,14 +99,29 @@ def _type_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
             for code, label in PollutionType.choices if counts.get(code)]
 
 
+def complaint_breakdown(queryset: QuerySet[Complaint], *, by: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The cases counted per group of the fields `by` (`n`), with the per-type counts of each group
+    (`type_<code>`, `typed`): one aggregate query from which several figures are summed (the
+    dashboards count cases by status, by region and by type from one scan)."""
+    aggregates = {"n": Count("pk"), **_type_aggregates(queryset.db)}
+    if not by:  # one group of all the cases (`values()` without fields would group by every field)
+        return [queryset.order_by().aggregate(**aggregates)]
+    grouped: Any = queryset.order_by().values(*by).annotate(**aggregates)
+    return list(grouped)
+
+
+def type_figures(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The per-type figures of `complaint_statistics` (by_type, typed_cases, type_mentions,
+    types_exceed_cases, total) summed over groups of `complaint_breakdown`."""
+    counts = {code: sum(g[f"type_{code}"] for g in groups) for code in PollutionType.values}
+    typed, mentions = sum(g["typed"] for g in groups), sum(counts.values())
+    return {"by_type": _type_rows(counts), "typed_cases": typed, "type_mentions": mentions,
+            "types_exceed_cases": mentions > typed, "total": sum(g["n"] for g in groups)}
+
+
 def complaint_type_counts(queryset: QuerySet[Complaint]) -> dict[str, Any]:
-    """Only the per-type figures of `complaint_statistics` (by_type, typed_cases, type_mentions,
-    types_exceed_cases, total), in one aggregate query."""
-    row = queryset.order_by().aggregate(total=Count("pk"), **_type_aggregates(queryset.db))
-    counts = {code: row[f"type_{code}"] for code in PollutionType.values}
-    mentions = sum(counts.values())
-    return {"by_type": _type_rows(counts), "typed_cases": row["typed"], "type_mentions": mentions,
-            "types_exceed_cases": mentions > row["typed"], "total": row["total"]}
+    """Only the per-type figures of `complaint_statistics` (see `type_figures`), in one query."""
+    return type_figures(complaint_breakdown(queryset, by=()))
 
 
 def complaint_statistics(queryset: QuerySet[Complaint], *, on: dt.date | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from zhenggai.accounts.models import Organization, Region
 from zhenggai.accounts.policies import is_region_wide, scope_for
 from zhenggai.complaints.models import Complaint, ComplaintStatus
-from zhenggai.complaints.statistics import complaint_type_counts, rate
+from zhenggai.complaints.statistics import complaint_breakdown, rate, type_figures
 from zhenggai.inspections.models import Plan
 from zhenggai.rectification.models import AcceptanceReview, DispatchRound, ProgressReport, Task
 from zhenggai.rectification.round_selectors import rounds_for_user
@@ -178,13 +178,26 @@ def complaint_url(filters: DashboardFilters, **params: Any) -> str:
     return f"{reverse('complaint_list')}?{urlencode(query)}"
 
 
+def _breakdown(user: Any, filters: DashboardFilters) -> list[dict[str, Any]]:
+    """The cases in view counted by (status, region) with their types: the status, type and region
+    charts and the headline figures are sums of these groups. One query per request."""
+    return shared(user, filters, "complaint_breakdown",  # type: ignore[no-any-return]
+                  lambda: complaint_breakdown(complaints_for(user, filters), by=("status", "region_id")))
+
+
+def _sum_by(groups: list[dict[str, Any]], field_name: str) -> dict[Any, int]:
+    sums: dict[Any, int] = {}
+    for group in groups:
+        sums[group[field_name]] = sums.get(group[field_name], 0) + group["n"]
+    return sums
+
+
 def _status_counts(user: Any, filters: DashboardFilters) -> dict[str, int]:
-    return shared(user, filters, "complaint_status", lambda: {  # type: ignore[no-any-return]
-        r["status"]: r["n"] for r in complaints_for(user, filters).order_by().values("status").annotate(n=Count("pk"))})
+    return _sum_by(_breakdown(user, filters), "status")
 
 
 def complaints_by_status(user: Any, filters: DashboardFilters) -> Chart:
-    """信访件按办理状态: one GROUP BY query (shared with the headline figures)."""
+    """信访件按办理状态: from the shared complaint breakdown (one GROUP BY query for the page)."""
     counts = _status_counts(user, filters)
     chart = Chart(key="complaint_status", title=_("信访件按办理状态"), kind="pie", unit=_("件"),
                   headers=[_("办理状态"), _("件数")])
@@ -201,9 +214,9 @@ def complaints_by_status(user: Any, filters: DashboardFilters) -> Chart:
 
 
 def complaints_by_type(user: Any, filters: DashboardFilters) -> Chart:
-    """信访件按污染类型 (from `complaints.statistics.complaint_type_counts`, one aggregate query): a case
-    counts under each of its types, so the totals exceed the number of cases whenever a case has several."""
-    figures = complaint_type_counts(complaints_for(user, filters))
+    """信访件按污染类型 (`complaints.statistics.type_figures` of the shared breakdown): a case counts
+    under each of its types, so the totals exceed the number of cases whenever a case has several."""
+    figures = type_figures(_breakdown(user, filters))
     chart = Chart(key="complaint_types", title=_("信访件按污染类型"), kind="bar", unit=_("件"),
                   headers=[_("污染类型"), _("件数")])
     points = []
@@ -223,10 +236,9 @@ def complaints_by_type(user: Any, filters: DashboardFilters) -> Chart:
 
 
 def complaints_by_region(user: Any, filters: DashboardFilters) -> Chart:
-    """信访件按行政区域: one GROUP BY query and one for the regions; a region's bar includes its
+    """信访件按行政区域: the shared breakdown and one query for the regions; a region's bar includes its
     sub-regions' cases (as the list's region filter does), cases without a region are shown apart."""
-    rows = list(complaints_for(user, filters).order_by().values("region_id").annotate(n=Count("pk")))
-    counts: dict[int | None, int] = {r["region_id"]: r["n"] for r in rows}
+    counts: dict[int | None, int] = _sum_by(_breakdown(user, filters), "region_id")
     regions = {r.pk: r for r in Region.objects.filter(pk__in=[pk for pk in counts if pk])}
     shown: dict[int, int] = {}
     for pk, region in regions.items():
