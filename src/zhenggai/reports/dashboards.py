@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -232,20 +232,27 @@ def tasks_by_status(user: Any, filters: DashboardFilters) -> Chart:
     return chart
 
 
-def _display_units(tasks: QuerySet[Task]) -> list[tuple[int, str]]:
+def _display_units(tasks: QuerySet[Task]) -> dict[int, list[int]]:
     """The implementing units of `tasks`, a sub-unit folded into its parent when both implement
-    (the task list's unit filter takes sub-units in, so the counts must too)."""
+    (the task list's unit filter takes sub-units in, so the counts must too): each shown unit with the
+    implementing units counted under it (itself and its implementing sub-units). One query."""
     through = Task.implementing_units.through
     pairs = set(through.objects.filter(task__in=tasks).values_list("organization_id", "organization__path"))
     paths = {path for _pk, path in pairs}
-    return sorted((pk, path) for pk, path in pairs
-                  if not any(other != path and path.startswith(other) for other in paths))
+    shown = {path: pk for pk, path in pairs if not any(other != path and path.startswith(other) for other in paths)}
+    members: dict[int, list[int]] = {pk: [] for pk in shown.values()}
+    for pk, path in pairs:
+        top = min((other for other in shown if path.startswith(other)), key=len)
+        members[shown[top]].append(pk)
+    return members
 
 
 def tasks_by_unit(user: Any, filters: DashboardFilters, *, stack: str = "status") -> Chart:
     """整改任务按实施主体, stacked by status (or by warning with `stack="warning"`). A task counts once
     under each implementing unit (so the bars add up to more than the tasks when tasks have several);
-    a unit's bar includes the tasks of its sub-units. One query for the units, one for the counts."""
+    a unit's bar includes the tasks of its sub-units. Three queries, whatever the number of units:
+    the units, the counts (one GROUP BY over the task-unit links, sub-units mapped to their shown
+    unit, each task once per shown unit) and the names."""
     tasks = tasks_for(user, filters)
     units = _display_units(tasks)
     if stack == "warning":
@@ -256,13 +263,21 @@ def tasks_by_unit(user: Any, filters: DashboardFilters, *, stack: str = "status"
         stack = "status"
         keys = [(v, label, STATUS_COLORS[TaskStatus(v)]) for v, label in TaskStatus.choices]
         field_name = "status"
-    annotations = {
-        f"n_{key}": _count_subquery(tasks.filter(**{field_name: key},
-                                                 implementing_units__path__startswith=OuterRef("path")))
-        for key, _label, _color in keys
-    }
-    rows = list(Organization.objects.filter(pk__in=[pk for pk, _path in units]).annotate(**annotations)
-                .values("pk", "name", "short_name", *annotations))
+    annotations = [f"n_{key}" for key, _label, _color in keys]
+    folded = [When(organization_id__in=subs, then=Value(pk)) for pk, subs in units.items() if len(subs) > 1]
+    shown_unit = Case(*folded, default=F("organization_id"), output_field=IntegerField()) if folded else F(
+        "organization_id")
+    through = Task.implementing_units.through
+    counts: dict[tuple[int, str], int] = {}
+    if units:
+        grouped: Any = (through.objects.filter(task__in=tasks).order_by().annotate(shown=shown_unit)
+                        .values("shown", f"task__{field_name}").annotate(n=Count("task_id", distinct=True)))
+        counts = {(r["shown"], r[f"task__{field_name}"]): r["n"] for r in grouped}
+    rows: list[dict[str, Any]] = [
+        dict(r) for r in Organization.objects.filter(pk__in=list(units)).values("pk", "name", "short_name")]
+    for r in rows:
+        for key, _label, _color in keys:
+            r[f"n_{key}"] = counts.get((r["pk"], key), 0)
     rows.sort(key=lambda r: (-sum(r[a] for a in annotations), r["pk"]))
     chart = Chart(key="units", title=_("整改任务按实施主体"), kind="hbar", unit=_("项"),
                   note=_("一项任务有多个实施主体时，在每个实施主体下各计一次；单位的数字含其下属单位。"),
