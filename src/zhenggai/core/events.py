@@ -15,12 +15,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, router, transaction
+from django.db import connection, models, router, transaction
+from django.db.models import Value
 from django.db.models.signals import post_save
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .audit_state import state_for_event, states_for_events
 from .models import Event, EventChain
+
+# Sent once per batch by `event_record_bulk` (keyword `events`: the saved events, in order), after the
+# `post_save` of each of them, which carries `bulk=True`: a receiver that keeps a projection of events
+# may skip those and write the batch's rows at once here.
+events_bulk_recorded = Signal()
 
 
 def _canonical(value: Any) -> str:
@@ -110,10 +117,10 @@ def event_record_bulk(
     `state` included, same hash), so `audit_verify` cannot tell them apart. Call inside the changing
     transaction, after the objects are saved.
 
-    A few statements per batch instead of about six per event: the chains are created together, locked
-    together (`select_for_update`) and their heads updated together; the events are inserted with
-    `bulk_create`. `post_save` is sent for every event as `save()` would (the event hooks and the
-    integrity triggers listen to it).
+    A few statements per batch instead of about six per event: the existing chains are locked together
+    (`select_for_update`) and their heads updated together, new chains are inserted with their heads,
+    the events with `bulk_create`. `post_save` is sent for every event as `save()` would (the event hooks and the
+    integrity triggers listen to it), with `bulk=True`, then `events_bulk_recorded` once per batch.
     """
     if actor is None:
         raise ValueError("every event needs an actor; use core.actors.system_actor() for jobs")
@@ -124,8 +131,10 @@ def event_record_bulk(
             batch = items[start:start + batch_size]
             states = states_for_events([obj for obj, _data in batch])
             keys = list(dict.fromkeys(chain_key_for(obj) for obj, _data in batch))
-            EventChain.objects.bulk_create([EventChain(key=key) for key in keys], ignore_conflicts=True)
             chains = {c.key: c for c in EventChain.objects.select_for_update().filter(key__in=keys).order_by("pk")}
+            existing = list(chains.values())
+            fresh = [EventChain(key=key) for key in keys if key not in chains]
+            chains.update((chain.key, chain) for chain in fresh)
             events = []
             for (obj, data), state in zip(batch, states, strict=True):
                 chain = chains[chain_key_for(obj)]
@@ -149,15 +158,37 @@ def event_record_bulk(
                 chain.length = event.seq
                 chain.head_hash = event.hash
                 events.append(event)
-            Event.objects.bulk_create(events)
+            # new chains are inserted with their final head (an update of each would cost more than the
+            # events); a chain created meanwhile by another transaction makes this one fail (unique key)
+            EventChain.objects.bulk_create(fresh)
+            if any(chain.pk is None for chain in fresh):  # a backend that cannot return ids
+                chain_ids = dict(EventChain.objects.filter(key__in=[c.key for c in fresh]).values_list("key", "pk"))
+                for chain in fresh:
+                    chain.pk = chain_ids[chain.key]
+            if existing:
+                EventChain.objects.bulk_update(existing, ["length", "head_hash"])
+            for event in events:
+                event.chain = event.chain  # takes the id of a chain saved since
+            contents = [event.data for event in events]
+            if connection.vendor == "postgresql":
+                # one parameter per value instead of PostgreSQL's UNNEST of arrays: psycopg escapes the
+                # JSON text inside an array in Python, which took most of the insert's time
+                for event in events:
+                    event.data = Value(event.data, output_field=models.JSONField())
+            try:
+                Event.objects.bulk_create(events)
+            finally:
+                for event, content in zip(events, contents, strict=True):
+                    event.data = content
             if any(event.pk is None for event in events):  # a backend that cannot return ids
                 ids = dict(Event.objects.filter(hash__in=[e.hash for e in events]).values_list("hash", "pk"))
                 for event in events:
                     event.pk = ids[event.hash]
-            EventChain.objects.bulk_update(list(chains.values()), ["length", "head_hash"])
             using = router.db_for_write(Event)
             for event in events:
-                post_save.send(sender=Event, instance=event, created=True, update_fields=None, raw=False, using=using)
+                post_save.send(sender=Event, instance=event, created=True, update_fields=None, raw=False, using=using,
+                               bulk=True)
+            events_bulk_recorded.send(sender=Event, events=events, using=using)
             created += events
     return created
 

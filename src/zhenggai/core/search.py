@@ -25,9 +25,19 @@ def _jieba():  # type: ignore[no-untyped-def]
     return jieba
 
 
+@lru_cache(maxsize=65536)
+def _block_words(block: str) -> tuple[str, ...]:
+    return tuple(_jieba().lcut_for_search(block))
+
+
 def segment(text: str) -> list[str]:
-    """Words of `text` (search-engine mode, so that 污水处理厂 also yields 污水 and 处理)."""
-    words = _jieba().lcut_for_search(text or "")
+    """Words of `text` (search-engine mode, so that 污水处理厂 also yields 污水 and 处理).
+
+    jieba cuts each run of Chinese characters and letters (its `re_han_default` blocks) on its own, so
+    cutting block by block gives the same words; the blocks' words are cached, because the texts of an
+    import or a dataset repeat most of their phrases (unit names, standard measures)."""
+    jieba = _jieba()
+    words = [w for block in jieba.re_han_default.split(text or "") if block for w in _block_words(block)]
     return [w.strip().lower() for w in words if w.strip() and _WORD.search(w)]
 
 

@@ -9,8 +9,8 @@ Rules:
   `data["changes"]["warning"]`, dated by `data["on"]`); an event without a readable date has no step,
   as the chart skipped it before;
 - the step is written by a `post_save` receiver of `Event`, so inside the transaction that records the
-  event (and `event_record_bulk` sends `post_save` for every event): every path that records such an
-  event keeps the table;
+  event (`event_record_bulk` marks its `post_save` with `bulk=True` and then sends `events_bulk_recorded`
+  for the batch, whose steps are inserted at once): every path that records such an event keeps the table;
 - paths that insert events without `post_save` (fixtures loaded raw, the dataset generator's COPY) must
   call `warning_steps_rebuild()`, which recomputes the table from the event log;
   `warning_steps_from_events()` is what the table must equal (tests compare both);
@@ -30,6 +30,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhenggai.core.events import events_bulk_recorded
 from zhenggai.core.models import Event
 
 CREATED_VERBS = ("task.created", "task.rebound_created")
@@ -98,14 +99,20 @@ def warning_step_for(event: Event) -> WarningStep | None:
 
 
 def _on_event(sender: type[Event], instance: Event, created: bool = False, raw: bool = False, **kwargs: Any) -> None:
-    if raw or not created:
+    if raw or not created or kwargs.get("bulk"):  # events written in bulk: `_on_events` below
         return
     step = warning_step_for(instance)
     if step is not None:
         step.save(force_insert=True)
 
 
+def _on_events(sender: type[Event], events: list[Event], **kwargs: Any) -> None:
+    steps = [step for step in map(warning_step_for, events) if step is not None]
+    WarningStep.objects.bulk_create(steps)
+
+
 post_save.connect(_on_event, sender=Event, dispatch_uid="zhenggai.reports.warning_steps")
+events_bulk_recorded.connect(_on_events, sender=Event, dispatch_uid="zhenggai.reports.warning_steps_bulk")
 
 
 def _steps_from_events(*, event_model: Any = None, step_model: Any = None,

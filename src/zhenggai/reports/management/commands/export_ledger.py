@@ -11,6 +11,10 @@ from zhenggai.reports.task_export import ledger_write
 
 
 class Command(BaseCommand):
+    # No system checks: they load every URL and so every API schema (about 10 s and 50 MB on a busy
+    # 2-core machine), which this batch command never uses; `zhenggai check`, `serve` and `migrate` run them.
+    requires_system_checks: list[str] = []
+
     help = (
         "把一个整改方案的全部任务导出为调度台账（.xlsx）：每条整改措施一行，任务的各列上下合并；"
         "导出的文件可以用 import-tasks 原样导回。"

@@ -26,6 +26,10 @@ PROGRESS_THRESHOLD = 20
 
 
 class Command(BaseCommand):
+    # No system checks: they load every URL and so every API schema (about 10 s and 50 MB on a busy
+    # 2-core machine), which this batch command never uses; `zhenggai check`, `serve` and `migrate` run them.
+    requires_system_checks: list[str] = []
+
     help = (
         "从调度表（.xlsx 或 .csv）导入整改任务到一个整改方案：每项任务可占多行（每行一条整改措施），"
         "按“方案 + 序号”新增或更新，重复导入同一文件不会改变数据。文件中只要有一处问题就什么也不导入，"
