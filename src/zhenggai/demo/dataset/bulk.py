@@ -300,7 +300,8 @@ def reset_sequences(model_list: Iterable[type[models.Model]]) -> None:
 
 def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
     """(name, CREATE INDEX statement) of the indexes that back no constraint (no primary key, unique or
-    exclusion constraint): those can be dropped and created again."""
+    exclusion constraint): those can be dropped and created again. Partial indexes stay: they take few
+    rows, and their predicate would come back from `pg_get_indexdef` in another (equivalent) spelling."""
     cursor.execute(
         """
         SELECT i.relname, pg_get_indexdef(i.oid)
@@ -309,6 +310,7 @@ def _secondary_indexes(cursor: Any, table: str) -> list[tuple[str, str]]:
         JOIN pg_class t ON t.oid = x.indrelid
         WHERE t.relname = %s AND t.relnamespace = 'public'::regnamespace
           AND NOT x.indisprimary
+          AND x.indpred IS NULL
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
         ORDER BY i.relname
         """,
