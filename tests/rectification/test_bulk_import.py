@@ -185,3 +185,14 @@ def test_event_record_bulk_appends_to_existing_chains(world):
     seqs = list(Event.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, length + 3))
     assert list(audit_verify()) == []
+
+
+def test_warning_steps_follow_a_bulk_import(world, tmp_path):
+    """The dashboards' warning steps (a projection of the task events) get one row per created task."""
+    from zhenggai.reports.dashboards_warning_steps import warning_steps_from_events, warning_steps_kept
+
+    task_import_apply(actor=world.users.office, plan=world.plan, result=parse(world, tmp_path, many_rows(400, 5)))
+    kept = warning_steps_kept()
+    assert kept == warning_steps_from_events()
+    created = set(Task.objects.filter(number__gte=400).values_list("pk", flat=True))
+    assert {task_id for _e, task_id, *_rest in kept} >= created

@@ -1,14 +1,13 @@
-"""The dispatch ledger (调度台账) of a filtered task list: the same writer as the plan ledger
-(`task_export.ledger_workbook`), fed with the tasks of the list, one sheet per plan (task numbers are only
-unique within a plan). Written to a temporary file, so a large ledger is streamed to the browser rather
-than held in memory twice."""
+"""The dispatch ledger (调度台账) of a filtered task list: the same streaming writer as the plan ledger
+(`task_export.ledger_sheet_stream`), fed with the tasks of the list, one sheet per plan (task numbers are
+only unique within a plan). Written to a temporary file, so a large ledger is streamed to the browser
+rather than held in memory."""
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from copy import copy
-from typing import IO, Any
+from typing import IO
 
 from django.db.models import QuerySet
 from openpyxl import Workbook
@@ -16,8 +15,9 @@ from openpyxl import Workbook
 from zhenggai.inspections.models import Plan
 from zhenggai.rectification.models import Task
 
-from .task_export import ledger_workbook
+from .task_export import ledger_sheet_stream
 
+SHEET_TITLE = "整改任务台账"  # the sheet of a ledger of one plan
 SHEET_TITLE_MAX = 31
 FORBIDDEN = '[]:*?/\\'
 
@@ -31,46 +31,20 @@ def _sheet_title(plan: Plan, taken: set[str]) -> str:
     return title
 
 
-def _copy_sheet(source: Any, target: Any) -> None:
-    """Values, styles, merges, widths, heights and print settings of `source` into `target` (openpyxl
-    copies sheets only within one workbook)."""
-    for row in source.iter_rows():
-        for cell in row:
-            if cell.__class__.__name__ == "MergedCell":
-                continue
-            new = target.cell(row=cell.row, column=cell.column, value=cell.value)
-            if cell.data_type == "s":
-                new.data_type = "s"
-            if cell.has_style:
-                new.font, new.fill, new.border = copy(cell.font), copy(cell.fill), copy(cell.border)
-                new.alignment, new.number_format = copy(cell.alignment), cell.number_format
-    for merged in source.merged_cells.ranges:
-        target.merge_cells(str(merged))
-    for key, dimension in source.column_dimensions.items():
-        target.column_dimensions[key].width = dimension.width
-    for key, dimension in source.row_dimensions.items():
-        target.row_dimensions[key].height = dimension.height
-    target.freeze_panes = source.freeze_panes
-    target.auto_filter.ref = source.auto_filter.ref
-    target.print_title_rows = source.print_title_rows
-    target.page_setup.orientation = source.page_setup.orientation
-
-
 def filtered_ledger_workbook(tasks: QuerySet[Task]) -> Workbook:
-    """The ledger of `tasks` (already scoped and filtered): one sheet per plan, plans in list order."""
+    """The ledger of `tasks` (already scoped and filtered): one sheet per plan, plans in list order.
+    A write-only workbook whose sheets are already streamed (`ledger_sheet_stream`: tasks read in
+    chunks, rows written to temporary files), so memory does not grow with the list; save it once."""
     plan_ids = list(tasks.order_by("plan_id").values_list("plan_id", flat=True).distinct())
     plans = {p.pk: p for p in Plan.objects.filter(pk__in=plan_ids)}
+    workbook = Workbook(write_only=True)
     if not plan_ids:
-        return ledger_workbook(plan=Plan(title=""), tasks=tasks.none())
-    first, *others = plan_ids
-    workbook = ledger_workbook(plan=plans[first], tasks=tasks.filter(plan_id=first))
-    if not others:
+        ledger_sheet_stream(workbook, title=SHEET_TITLE, plan=Plan(title=""), tasks=tasks.none())
         return workbook
     taken: set[str] = set()
-    workbook.active.title = _sheet_title(plans[first], taken)  # type: ignore[union-attr]
-    for plan_id in others:
-        source = ledger_workbook(plan=plans[plan_id], tasks=tasks.filter(plan_id=plan_id)).active
-        _copy_sheet(source, workbook.create_sheet(_sheet_title(plans[plan_id], taken)))
+    for plan_id in plan_ids:
+        title = SHEET_TITLE if len(plan_ids) == 1 else _sheet_title(plans[plan_id], taken)
+        ledger_sheet_stream(workbook, title=title, plan=plans[plan_id], tasks=tasks.filter(plan_id=plan_id))
     return workbook
 
 
