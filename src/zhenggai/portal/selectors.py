@@ -21,25 +21,28 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from zhenggai.accounts.models import Organization
 from zhenggai.complaints.redaction import mask_text
 from zhenggai.core.models import Event
+from zhenggai.core.templatetags.zg import STATUS_CLASSES
 from zhenggai.evidence.models import Evidence, EvidenceCategory
 from zhenggai.inspections.models import Plan
 from zhenggai.rectification.models import (
     AcceptanceReview,
     DispatchRound,
     Measure,
+    Milestone,
     ProgressReport,
     PublicNotice,
     Task,
 )
-from zhenggai.rectification.rounds import expected_percent, schedule_judgement, task_latest_percent
+from zhenggai.rectification.rounds import TOLERANCE, expected_percent
 from zhenggai.rectification.warnings import today
 from zhenggai.rectification.workflow import Category, ScheduleJudgement, TaskStatus
 
@@ -150,57 +153,112 @@ class TaskFilter:
         return any(v not in ("", None) for v in self.key())
 
 
-def _table_queryset(plan: Plan) -> QuerySet[Task]:
-    approved = ProgressReport.objects.filter(status=ProgressReport.Status.APPROVED).only(
-        "pk", "task_id", "unit_id", "round_id", "status", "percent", "approved_at")
-    return (Task.objects.filter(plan=plan)
-            .select_related("plan", "plan__inspection", "lead_unit", "acceptance_unit", "measure_area")
-            .prefetch_related("implementing_units", "milestones",
-                              Prefetch("reports", queryset=approved, to_attr="approved_reports"),
-                              Prefetch("rounds", queryset=DispatchRound.objects.only("pk", "period_start"),
-                                       to_attr="round_list"))
-            .order_by("number"))
+# the columns the table, its open data and the API read; the rest of a task (remarks, the responsible
+# leader, the search text…) is neither public nor needed
+TABLE_FIELDS = ("id", "plan_id", "number", "title", "goal", "lead_unit_id", "acceptance_unit_id", "deadline",
+                "deadline_text", "deadline_kind", "due_year", "category", "measure_area_id", "status",
+                "created_at")  # last: read only when the plan has no approval date (the start of 序时进度)
 
 
-def _reported_in_last_round(task: Task, on: dt.date, reports: list[ProgressReport]) -> bool:
-    """As `rounds._reported_in_last_round`, from prefetched rows."""
-    rounds = sorted((r for r in task.round_list if r.period_start <= on),  # type: ignore[attr-defined]
-                    key=lambda r: (r.period_start, r.pk), reverse=True)
-    if not rounds:
-        return bool(reports)
-    units = {u.pk for u in task.implementing_units.all()}
-    reported = {r.unit_id for r in reports if r.round_id == rounds[0].pk}
-    return bool(units) and units <= reported
+class _Milestone(NamedTuple):
+    date: dt.date
+    percent: int
 
 
-def judgement(task: Task, on: dt.date) -> str:
-    """序时进度 of a task of `_table_queryset` without further queries; the same rule as
-    `rectification.rounds.schedule_judgement` (which it calls whenever that needs no query)."""
-    reports: list[ProgressReport] = task.approved_reports  # type: ignore[attr-defined]
-    latest = task_latest_percent(task, reports)
+class _Approved(NamedTuple):
+    """An approved report, in the order of (approved_at, id): the last dated one of a unit is its latest.
+    The time itself is not fetched (turning thousands of timestamps into datetimes costs more than the
+    query)."""
+
+    unit_id: int
+    round_id: int | None
+    percent: int
+    dated: bool
+
+
+@dataclass
+class _Facts:
+    """What 序时进度 needs of one task, read in bulk: milestones, approved reports, implementing unit ids
+    and the latest round that includes the task and has started."""
+
+    milestones: list[_Milestone] = field(default_factory=list)
+    approved: list[_Approved] = field(default_factory=list)
+    units: set[int] = field(default_factory=set)
+    last_round: int | None = None
+
+
+def _latest_percent(approved: list[_Approved]) -> int | None:
+    """As `rounds.task_latest_percent`: the mean of each unit's latest approved percent (`approved` is in
+    the order of approval)."""
+    latest = {r.unit_id: r.percent for r in approved if r.dated}
+    if not latest:
+        return None
+    return round(sum(latest.values()) / len(latest))
+
+
+def _approved(reports: QuerySet[ProgressReport]) -> Any:  # annotated with `dated`
+    """Approved reports as (task_id, unit_id, round_id, percent, dated), in the order of approval."""
+    return (reports.filter(status=ProgressReport.Status.APPROVED)
+            .annotate(dated=ExpressionWrapper(Q(approved_at__isnull=False), output_field=BooleanField()))
+            .order_by("approved_at", "id"))
+
+
+def _judge(task: Task, on: dt.date, facts: _Facts) -> str:
+    """序时进度 of a task from facts read in bulk: the same rule as `rectification.rounds.schedule_judgement`
+    (tests/portal/test_plan_table.py compares the two on every kind of task)."""
+    latest = _latest_percent(facts.approved)
     if task.status == TaskStatus.NOT_STARTED and latest is None:
         return ScheduleJudgement.NOT_STARTED
-    if expected_percent(task, on) is None:
-        return ScheduleJudgement.ON_SCHEDULE if _reported_in_last_round(task, on, reports) else ScheduleJudgement.BEHIND
-    return schedule_judgement(task, on, latest_percent=latest if latest is not None else 0)
+    expected = expected_percent(task, on, facts.milestones)  # type: ignore[arg-type]
+    if expected is None:
+        if facts.last_round is None:
+            reported = bool(facts.approved)
+        else:
+            reported_units = {r.unit_id for r in facts.approved if r.round_id == facts.last_round}
+            reported = bool(facts.units) and facts.units <= reported_units
+        return ScheduleJudgement.ON_SCHEDULE if reported else ScheduleJudgement.BEHIND
+    actual = latest or 0
+    if task.status not in (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS):
+        actual = 100
+    if actual < expected - TOLERANCE:
+        return ScheduleJudgement.BEHIND
+    if actual > expected + TOLERANCE:
+        return ScheduleJudgement.AHEAD
+    return ScheduleJudgement.ON_SCHEDULE
 
 
 @dataclass
 class TaskRow:
+    """One row of a plan's task table. The labels are plain strings translated once per table, not per
+    row (a lazy choice label costs a catalogue lookup each time it is shown)."""
+
     task: Task
     judgement: str
     units: list[Organization]
+    url: str = ""
+    judgement_label: str = ""
+    status_label: str = ""
+    status_class: str = ""
+    category_label: str = ""
 
-    @property
-    def judgement_label(self) -> str:
-        return str(ScheduleJudgement(self.judgement).label)
+
+def _labels(choices: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+def _organizations(ids: Iterable[int]) -> dict[int, Organization]:
+    return {o.pk: o for o in Organization.objects.filter(pk__in=set(ids)).only("id", "name", "short_name", "kind",
+                                                                               "sort_order")}
 
 
 def task_rows(plan: Plan, flt: TaskFilter | None = None, *, on: dt.date | None = None) -> list[TaskRow]:
-    """The plan's task table, filtered; a fixed number of queries whatever the number of tasks."""
+    """The plan's task table, filtered: six queries whatever the number of tasks (tasks, implementing
+    units, units, milestones, approved reports, rounds), plus the measure areas when `plan` has not
+    prefetched them. Only public columns are read, and the facts of 序时进度 as plain tuples."""
     flt = flt or TaskFilter()
     on = on or today()
-    qs = _table_queryset(plan)
+    fields = TABLE_FIELDS if not (plan.approved_date or plan.inspection.feedback_date) else TABLE_FIELDS[:-1]
+    qs = Task.objects.filter(plan=plan).only(*fields).order_by("number")
     if flt.status:
         qs = qs.filter(status=flt.status)
     if flt.year:
@@ -208,30 +266,92 @@ def task_rows(plan: Plan, flt: TaskFilter | None = None, *, on: dt.date | None =
     if flt.category:
         qs = qs.filter(category=flt.category)
     if flt.unit:
-        qs = qs.filter(pk__in=Task.objects.filter(plan=plan).filter(
-            Q(implementing_units=flt.unit) | Q(lead_unit=flt.unit) | Q(acceptance_unit=flt.unit)).values("pk"))
-    rows = [TaskRow(task=t, judgement=judgement(t, on), units=list(t.implementing_units.all())) for t in qs]
+        qs = qs.filter(Q(pk__in=Task.implementing_units.through.objects.filter(organization_id=flt.unit)
+                            .values("task_id")) | Q(lead_unit=flt.unit) | Q(acceptance_unit=flt.unit))
+    tasks = list(qs)
+    if not tasks:
+        return []
+    chosen = qs.values("pk")
+    facts: dict[int, _Facts] = {t.pk: _Facts() for t in tasks}
+    pairs = list(Task.implementing_units.through.objects.filter(task_id__in=chosen)
+                 .values_list("task_id", "organization_id"))
+    units = _organizations([o for _t, o in pairs] + [t.lead_unit_id for t in tasks if t.lead_unit_id]
+                           + [t.acceptance_unit_id for t in tasks if t.acceptance_unit_id])
+    for task_id, org_id in pairs:
+        facts[task_id].units.add(org_id)
+    for task_id, date, percent in (Milestone.objects.filter(task_id__in=chosen).order_by()
+                                   .values_list("task_id", "date", "percent")):
+        facts[task_id].milestones.append(_Milestone(date, percent))
+    for task_id, unit_id, round_id, percent, dated in (_approved(ProgressReport.objects.filter(task_id__in=chosen))
+                                                        .values_list("task_id", "unit_id", "round_id", "percent",
+                                                                     "dated")):
+        facts[task_id].approved.append(_Approved(unit_id, round_id, percent, dated))
+    started: dict[int, tuple[dt.date, int]] = {}
+    for task_id, round_id, start in (DispatchRound.tasks.through.objects
+                                     .filter(task_id__in=chosen, dispatchround__period_start__lte=on)
+                                     .values_list("task_id", "dispatchround_id", "dispatchround__period_start")):
+        if task_id not in started or (start, round_id) > started[task_id]:
+            started[task_id] = (start, round_id)
+    for task_id, (_start, round_id) in started.items():
+        facts[task_id].last_round = round_id
+    areas = {a.pk: a for a in plan.measure_areas.all()}
+    link = reverse("portal:task_detail", args=[_PK_MARK]).replace(str(_PK_MARK), "{}")
+
+    def order(org: Organization) -> tuple[int, int]:
+        return (org.sort_order, org.pk)
+
+    statuses, categories = _labels(TaskStatus.choices), _labels(Category.choices)
+    judgements = _labels(ScheduleJudgement.choices)
+    rows = []
+    for t in tasks:
+        t.plan = plan  # the start of 序时进度 reads the plan and its inspection
+        t.lead_unit = units.get(t.lead_unit_id) if t.lead_unit_id else None  # type: ignore[assignment]
+        t.acceptance_unit = units.get(t.acceptance_unit_id) if t.acceptance_unit_id else None  # type: ignore[assignment]
+        t.measure_area = areas.get(t.measure_area_id) if t.measure_area_id else None  # type: ignore[assignment]
+        own = facts[t.pk]
+        judged = _judge(t, on, own)
+        rows.append(TaskRow(task=t, judgement=judged, url=link.format(t.pk),
+                            units=sorted((units[o] for o in own.units if o in units), key=order),
+                            judgement_label=judgements.get(judged, judged), status_label=statuses.get(t.status, t.status),
+                            status_class=STATUS_CLASSES.get(t.status, ""),
+                            category_label=categories.get(t.category, t.category)))
     if flt.schedule:
         rows = [row for row in rows if row.judgement == flt.schedule]
     return rows
 
 
+_PK_MARK = 987654321
+
+
 def task_judgement(task: Task, *, on: dt.date | None = None) -> str:
     """序时进度 of one public task (as in its plan's table)."""
-    found = _table_queryset(task.plan).filter(pk=task.pk).first()
-    return judgement(found, on or today()) if found is not None else ""
+    on = on or today()
+    facts = _Facts(
+        milestones=[_Milestone(d, p) for d, p in task.milestones.all().values_list("date", "percent")]
+        if "milestones" not in getattr(task, "_prefetched_objects_cache", {})
+        else [_Milestone(m.date, m.percent) for m in task.milestones.all()],
+        approved=[_Approved(*v) for v in _approved(ProgressReport.objects.filter(task=task))
+                  .values_list("unit_id", "round_id", "percent", "dated")],
+        units={u.pk for u in task.implementing_units.all()},
+        last_round=task.rounds.filter(period_start__lte=on).order_by("-period_start", "-id")
+        .values_list("pk", flat=True).first(),
+    )
+    return _judge(task, on, facts)
 
 
 def unit_choices(plan: Plan) -> list[Organization]:
-    """The units named in the plan's tasks (implementing, lead or acceptance), for the unit filter."""
+    """The units named in the plan's tasks (implementing, lead or acceptance), for the unit filter: one
+    query."""
     tasks = Task.objects.filter(plan=plan)
-    ids = set(tasks.values_list("implementing_units", flat=True)) | set(tasks.values_list("lead_unit", flat=True))
-    ids |= set(tasks.values_list("acceptance_unit", flat=True))
-    return list(Organization.objects.filter(pk__in=[i for i in ids if i]).order_by("kind", "sort_order", "id"))
+    implementing = Task.implementing_units.through.objects.filter(task__plan=plan).values("organization_id")
+    return list(Organization.objects.filter(Q(pk__in=implementing) | Q(pk__in=tasks.values("lead_unit_id"))
+                                            | Q(pk__in=tasks.values("acceptance_unit_id")))
+                .only("id", "name", "short_name", "kind", "sort_order").order_by("kind", "sort_order", "id"))
 
 
 def year_choices(plan: Plan) -> list[int]:
-    return sorted(y for y in set(Task.objects.filter(plan=plan).values_list("due_year", flat=True)) if y)
+    return [y for y in Task.objects.filter(plan=plan, due_year__isnull=False).order_by("due_year")
+            .values_list("due_year", flat=True).distinct() if y]
 
 
 # ------------------------------------------------------------------------------------- timeline
