@@ -116,3 +116,45 @@ def test_the_unit_filter_shows_the_units_tasks_and_sub_units(client, world):
     assert shown(client.get(f"{url}?unit=999999")) == set()
     lonely = f.org("区水利局", region=world.district, parent=world.gov, kind=Organization.Kind.DEPARTMENT)
     assert shown(client.get(f"{url}?unit={lonely.pk}")) == set()
+
+
+def detail(client, user, task):
+    client.force_login(user)
+    url = reverse("task_detail", args=[task.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    return response, [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("role,start,upload", [
+    ("office", False, True), ("staff", True, True), ("head", True, True), ("acceptor", False, True),
+])
+def test_task_page_asks_the_scope_once_and_shows_the_same(client, world, role, start, upload):
+    """The page reads the task through the user's scope once; its panels (transitions, reports, evidence)
+    do not ask the database again, the unread count is read once, and the buttons stay the same."""
+    response, statements = detail(client, getattr(world.users, role), world.t_dept)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert len(statements) <= 24
+    assert sum('FROM "notifications_notification"' in sql for sql in statements) == 1
+    assert not [sql for sql in statements if sql.startswith('SELECT 1 AS "a" FROM "rectification_task"')]
+    assert ('action="' + reverse("task_start", args=[world.t_dept.pk]) + '"' in html) is start
+    assert ('data-testid="evidence-upload-toggle"' in html) is upload
+    assert 'data-testid="evidence-panel"' in html and 'data-testid="events"' in html
+    assert world.t_dept.measures.get().text in html
+
+
+def test_task_page_of_a_hidden_task_is_missing(client, world):
+    response, _statements = detail(client, world.users.staff2, world.t_dept)
+    assert response.status_code == 404
+
+
+def test_panels_ask_the_database_when_the_task_was_not_read_through_the_scope(world):
+    """Outside the page (a task loaded without the user's scope), the checks still query."""
+    from zhenggai.rectification.transitions import available_transitions
+
+    task = Task.objects.get(pk=world.t_dept.pk)
+    assert available_transitions(task, world.users.staff) == ["start"]
+    assert available_transitions(task, world.users.staff2) == []  # not party: hidden
+    assert available_transitions(task, world.users.other_office) == []

@@ -81,6 +81,20 @@ def party_task_ids(org_path: str) -> QuerySet[Any]:
     return implementing.order_by().union(cooperating.order_by(), lead, accepting, measures.order_by())
 
 
+def task_party_loaded(task: Any, org_path: str) -> bool | None:
+    """Is the organization at `org_path` (or a sub-unit) party to `task`, judged from the units already
+    loaded with the instance (the task page prefetches them all)? None when they are not loaded."""
+    loaded = getattr(task, "_prefetched_objects_cache", {})
+    if not {"implementing_units", "cooperating_units", "measures"} <= loaded.keys():
+        return None
+    measures = list(loaded["measures"])
+    if any("units" not in getattr(m, "_prefetched_objects_cache", {}) for m in measures):
+        return None
+    units = [*loaded["implementing_units"], *loaded["cooperating_units"], task.lead_unit, task.acceptance_unit,
+             *(unit for measure in measures for unit in measure.units.all())]
+    return any(unit is not None and unit.path.startswith(org_path) for unit in units)
+
+
 def task_party_q(org_path: str, prefix: str = "") -> Q:
     """Tasks to which the organization at `org_path` (or a sub-unit) is party (see `party_task_ids`)."""
     return Q(**{f"{prefix}pk__in": party_task_ids(org_path)})
@@ -250,11 +264,32 @@ def _in_user_region(user: Any, region: Region | None) -> bool:
     return bool(prefix and region is not None and region.path.startswith(prefix))
 
 
+READ_BY = "_zg_read_through_scope_by"
+
+
 def get_for_user(user: Any, queryset: QuerySet[M], **lookup: Any) -> M:
-    """One object the user may read, or NotFound — the same for hidden and for missing objects."""
+    """One object the user may read, or NotFound — the same for hidden and for missing objects. The
+    instance remembers that it was read through `user`'s scope (see `was_read_by`)."""
     from zhenggai.core.errors import NotFound
 
     try:
-        return scope_for(user, queryset).get(**lookup)
+        obj = scope_for(user, queryset).get(**lookup)
     except queryset.model.DoesNotExist as exc:  # type: ignore[attr-defined]
         raise NotFound() from exc
+    setattr(obj, READ_BY, getattr(user, "pk", None))
+    return obj
+
+
+def was_read_by(user: Any, obj: Any) -> bool:
+    """Was this very instance read through `user`'s scope (`get_for_user`)? Answered without a query:
+    the panels of one page ask again about the object the page has just read. A later request reads
+    the object again, so the answer lives as long as the instance (one request)."""
+    pk = getattr(user, "pk", None)
+    return pk is not None and getattr(obj, READ_BY, None) == pk
+
+
+def task_visible(user: Any, task: Any) -> bool:
+    """May `user` read `task`? One query, or none when the instance was read through the user's scope."""
+    from zhenggai.rectification.models import Task
+
+    return was_read_by(user, task) or scope_for(user, Task.objects.filter(pk=task.pk)).exists()

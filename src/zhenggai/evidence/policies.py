@@ -18,7 +18,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from zhenggai.accounts.models import UNIT_ROLES, Role
-from zhenggai.accounts.policies import is_system_actor, scope_for, task_party_q, user_has_role, user_region
+from zhenggai.accounts.policies import (
+    is_system_actor,
+    task_party_loaded,
+    task_party_q,
+    task_visible,
+    user_has_role,
+    user_region,
+)
 
 from .models import Evidence
 
@@ -46,13 +53,14 @@ def is_party_unit_user(user: Any, task: Any) -> bool:
     org = getattr(user, "organization", None)
     if org is None or not user_has_role(user, *UNIT_ROLES):
         return False
+    loaded = task_party_loaded(task, org.path)
+    if loaded is not None:
+        return loaded
     return Task.objects.filter(pk=task.pk).filter(task_party_q(org.path)).exists()
 
 
 def may_see_task(user: Any, task: Any) -> bool:
-    from zhenggai.rectification.models import Task
-
-    return scope_for(user, Task.objects.filter(pk=task.pk)).exists()
+    return task_visible(user, task)
 
 
 def may_upload(user: Any, task: Any) -> bool:

@@ -19,7 +19,13 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from zhenggai.accounts.models import UNIT_ROLES, Organization, Role
-from zhenggai.accounts.policies import get_for_user, is_region_wide, scope_for, user_has_role, user_region
+from zhenggai.accounts.policies import (
+    get_for_user,
+    is_region_wide,
+    task_visible,
+    user_has_role,
+    user_region,
+)
 from zhenggai.core.errors import NotFound
 
 from .models import DispatchRound, ProgressReport, Task
@@ -405,7 +411,7 @@ def task_reports_panel(user: Any, task: Task, *, on: dt.date | None = None) -> R
     """The task's reports as a timeline (what the user may read), the latest percent, the 序时进度
     judgement and, for the people of an implementing unit, links to the reports they owe in open rounds."""
     on = on or today()
-    if not scope_for(user, Task.objects.filter(pk=task.pk)).exists():
+    if not task_visible(user, task):
         return ReportsPanel([], None, None, "", [], False, False)
     reports = list(
         ProgressReport.objects.filter(task=task).filter(visible_reports_q(user))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhenggai.accounts.models import Role
-from zhenggai.accounts.policies import is_system_actor, scope_for, user_has_role
+from zhenggai.accounts.policies import is_system_actor, scope_for, task_visible, user_has_role
 from zhenggai.core.audit_state import state_touched
 from zhenggai.core.errors import DomainError, NotFound, PermissionDenied
 from zhenggai.core.events import event_record
@@ -83,7 +83,7 @@ def available_transitions(task: Task, user: Any) -> list[str]:
     """The transitions `user` may take on `task` in its current state: what pages show as buttons and
     the API as actions. Preconditions beyond role and state (evidence, notice end…) are checked when
     the transition is taken, with a message saying what is missing."""
-    if not scope_for(user, Task.objects.filter(pk=task.pk)).exists() and not _privileged(user):
+    if not _privileged(user) and not task_visible(user, task):
         return []
     return [name for name, sources, _t in TRANSITIONS if task.status in sources and may_take(user, name, task)]
 
