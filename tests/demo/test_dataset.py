@@ -143,6 +143,29 @@ def test_stored_warnings_are_what_the_daily_job_computes(data):
     assert Task.objects.filter(warning="red").exists()
 
 
+def test_the_daily_job_finds_the_ladder_as_it_left_it(data):
+    """The generated state is the one the daily job left on the reference date: its escalation ladder
+    has drafted what it drafts (督办函 and 约谈建议 for every red task, 督办单 after the second yellow), so a
+    run on that day drafts nothing new — a benchmark of the job measures an ordinary day."""
+    from zhenggai.rectification.loop_models import SupervisionNotice
+    from zhenggai.rectification.supervision import escalation_run
+
+    red = list(Task.objects.filter(warning="red", status__in=["not_started", "in_progress", "acceptance_requested"])
+               .values_list("pk", "red_count"))
+    assert red
+    keys = set(SupervisionNotice.objects.values_list("key", flat=True))
+    assert all(f"red:{pk}:{n}" in keys and f"talk:{pk}:{n}" in keys for pk, n in red)
+    result = escalation_run(on=DEFAULT_AS_OF)
+    assert result.drafted == [] or all(n.trigger == "unanswered" for n in result.drafted)
+
+
+def test_warning_steps_follow_the_generated_events(data):
+    from zhenggai.reports.dashboards_warning_steps import warning_steps_from_events, warning_steps_kept
+
+    kept = warning_steps_kept()
+    assert kept and kept == warning_steps_from_events()
+
+
 def test_same_seed_same_data(generated, db):
     generate(scale=TINY, seed=7, force=True)
     assert digest() == generated[1]

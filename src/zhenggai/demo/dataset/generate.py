@@ -186,6 +186,14 @@ def generate(*, scale: Scale, seed: int, as_of: dt.date = DEFAULT_AS_OF, force: 
         reset_sequences(touched)
     analyze(ctx.tables.values())
     summary.stages.append(("重置序列、ANALYZE", time.monotonic() - began, 0.0))
+
+    # projections the event log's post_save keeps, which COPY does not fire
+    say("预警变化记录……")
+    began = time.monotonic()
+    from zhenggai.reports.dashboards_warning_steps import warning_steps_rebuild
+
+    warning_steps_rebuild()
+    summary.stages.append(("预警变化记录", time.monotonic() - began, 0.0))
     summary.rows = dict(sorted(ctx.writer.counts.items()))
     summary.events = ctx.log.count
     summary.accounts = ctx.accounts

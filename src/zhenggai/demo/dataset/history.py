@@ -94,6 +94,15 @@ class TaskLife:
             self.counts[level] += 1
         self.event(when, actor, "task.warning_changed",
                    {"changes": {"warning": [before, level]}, "on": self.warning_since.isoformat(), "reasons": reasons})
+        if level == "yellow" and self.counts["yellow"] == 2 and self.task.values["status"] not in ACCEPTED:
+            # the ladder's 督办单 after the second yellow, drafted by the same daily run
+            t, unit = self.t, (self.t.lead if self.t.lead in self.t.units or self.t.lead.heads else self.t.units[0])
+            self._ladder_notice(
+                drafted=when + dt.timedelta(minutes=1), kind="notice", label="督办单", trigger="yellow_twice",
+                reply_deadline=plus_working_days(self.warning_since, 5), now=True, key=lambda: f"yellow2:{t.id}",
+                reason=f"第{t.number}项整改任务“{t.title[:30]}”已 2 次被亮黄牌（{'；'.join(reasons) or '临近整改时限或进度滞后'}），"
+                       "整改推进滞后。",
+                required=f"请{unit.name}对照整改方案和阶段目标加快推进，于回复期限前书面报告整改进展、存在问题和下一步措施。")
 
     # ------------------------------------------------------------------------------- the story
 
@@ -443,7 +452,9 @@ class TaskLife:
 
     def plan_warnings(self, created_on: dt.date, pass_on: dt.date | None) -> None:
         """The daily job (08:15): yellow when the deadline comes near, red the day after it, while the
-        task is not accepted; a supervision notice for half of the tasks that turn red."""
+        task is not accepted; the escalation ladder (`rectification.supervision.escalation_run`) drafts a
+        督办函 and a 约谈建议 for every task that turns red, keyed as the ladder keys them, so that the daily
+        job finds the generated state as it left it (half of the letters are issued)."""
         deadline = self.t.deadline
         if deadline is None:
             return
@@ -454,8 +465,7 @@ class TaskLife:
             self.at(_t(yellow_on, 8, 15), lambda: self.daily(yellow_on, "yellow"))
         if red_on < as_of and (pass_on is None or pass_on > red_on):
             self.at(_t(red_on, 8, 15), lambda: self.daily(red_on, "red"))
-            if self.ctx.rng.random() < 0.5:
-                self.plan_supervision(red_on)
+            self.plan_supervision(red_on, issue=self.ctx.rng.random() < 0.5)
 
     def daily(self, day: dt.date, level: str) -> None:
         if self.task.values["status"] in ACCEPTED:
@@ -468,7 +478,37 @@ class TaskLife:
                       else f"距整改时限（{cn}）不足 {self.yellow_days} 个工作日")
         self.set_warning(_t(day, 8, 15), self.ctx.system, level, [reason])
 
-    def plan_supervision(self, red_on: dt.date) -> None:
+    def _ladder_notice(self, *, drafted: dt.datetime, kind: str, label: str, reason: str, required: str,
+                       reply_deadline: dt.date, key: Callable[[], str], trigger: str = "red",
+                       now: bool = False) -> Rec:
+        """A notice the ladder drafts (status 待签发) at `drafted` (scheduled, or at once with `now`); its key
+        is read when it is drafted."""
+        ctx, t = self.ctx, self.t
+        unit = t.lead if t.lead in t.units or t.lead.heads else t.units[0]
+        values = {
+            "id": ctx.table("rectification.SupervisionNotice").allocate(), "task_id": t.id, "unit_id": unit.id,
+            "kind": kind, "trigger": trigger, "number": "", "reason": reason, "required_action": required,
+            "reply_deadline": reply_deadline, "status": "draft", "drafted_at": drafted, "issued_at": None,
+            "issued_by_id": None, "reply": "", "replied_at": None, "replied_by_id": None, "escalated_from_id": None,
+            "key": "",
+        }
+        notice = Rec("rectification.SupervisionNotice", "supervisionnotice", values)
+
+        def draft() -> None:
+            values["key"] = key()
+            self.rows.append(notice)
+            self.event(drafted, ctx.system, "supervision.drafted", {
+                "notice": notice.id, "kind": kind, "trigger": trigger, "unit": unit.name,
+                "reply_deadline": reply_deadline.isoformat(), "key": values["key"], "escalated_from": None},
+                obj=("supervisionnotice", notice.id, f"{label} {notice.id}"))
+
+        if now:
+            draft()
+        else:
+            self.at(drafted, draft)
+        return notice
+
+    def plan_supervision(self, red_on: dt.date, *, issue: bool) -> None:
         ctx, t, rng = self.ctx, self.t, self.ctx.rng
         unit = t.lead if t.lead in t.units or t.lead.heads else t.units[0]
         drafted = _t(red_on, 8, 16)
@@ -477,40 +517,33 @@ class TaskLife:
         deadline = t.deadline
         assert deadline is not None
         cn = f"{deadline.year}年{deadline.month}月{deadline.day}日"
-        values = {
-            "id": ctx.table("rectification.SupervisionNotice").allocate(), "task_id": t.id, "unit_id": unit.id,
-            "kind": "notice", "trigger": "red", "number": "",
-            "reason": f"第{t.number}项任务整改时限为{cn}，现已逾期仍未完成整改验收，亮红灯。",
-            "required_action": f"请{unit.name}立即采取有效措施加快整改，于回复期限前书面报告逾期原因、整改进展和完成时限。",
-            "reply_deadline": reply_deadline, "status": "draft", "drafted_at": drafted, "issued_at": None,
-            "issued_by_id": None, "reply": "", "replied_at": None, "replied_by_id": None, "escalated_from_id": None,
-            "key": f"red:{t.id}:{red_on:%Y%m%d}",
-        }
-        notice = Rec("rectification.SupervisionNotice", "supervisionnotice", values)
-        label = "督办单"
+        line = f"第{t.number}项整改任务“{t.title[:30]}”"
+        label = "督办函"
+        notice = self._ladder_notice(
+            drafted=drafted, kind="letter", label=label, reply_deadline=reply_deadline,
+            reason=f"{line}整改时限为{cn}，现已逾期仍未完成整改验收，亮红灯。",
+            required=f"请{unit.name}立即采取有效措施加快整改，于回复期限前书面报告逾期原因、整改进展和完成时限。",
+            key=lambda: f"red:{t.id}:{self.counts['red']}")
+        self._ladder_notice(
+            drafted=drafted + dt.timedelta(seconds=1), kind="talk", label="约谈建议", reply_deadline=reply_deadline,
+            reason=f"{line}逾期未完成整改，建议对{unit.name}主要负责人进行约谈。",
+            required=f"请{unit.name}主要负责人按通知时间参加约谈，说明逾期原因、整改措施和完成时限。",
+            key=lambda: f"talk:{t.id}:{self.counts['red']}")
         obj = lambda: ("supervisionnotice", notice.id, f"{label} {notice.values['number'] or notice.id}")  # noqa: E731
-
-        def draft() -> None:
-            self.rows.append(notice)
-            self.event(drafted, ctx.system, "supervision.drafted", {
-                "notice": notice.id, "kind": "notice", "trigger": "red", "unit": unit.name,
-                "reply_deadline": reply_deadline.isoformat(), "key": values["key"], "escalated_from": None}, obj=obj())
-
-        self.at(drafted, draft)
-        if issue_on >= ctx.as_of:
+        if not issue or issue_on >= ctx.as_of:
             return
         issued = _t(issue_on, 10, rng.randrange(60))
 
-        def issue() -> None:
+        def sign() -> None:
             counter = t.plan.district.notice_numbers
             counter[issue_on.year] = counter.get(issue_on.year, 0) + 1
             number = f"{t.plan.district.name[:1]}督整办〔{issue_on.year}〕{counter[issue_on.year]}号"
             notice.set(number=number, status="issued", issued_at=issued, issued_by_id=self.office[0])
             self.event(issued, self.office, "supervision.issued", {
-                "notice": notice.id, "kind": "notice", "changes": {"status": ["draft", "issued"]}, "number": number,
+                "notice": notice.id, "kind": "letter", "changes": {"status": ["draft", "issued"]}, "number": number,
                 "reply_deadline": reply_deadline.isoformat()}, obj=obj())
 
-        self.at(issued, issue)
+        self.at(issued, sign)
         reply_on = issue_on + dt.timedelta(days=rng.randrange(1, 9))
         if reply_on >= ctx.as_of or not unit.heads:
             return
@@ -521,7 +554,7 @@ class TaskLife:
             notice.set(status="replied", reply="已制定整改推进计划，增加人员和资金投入，力争尽快完成整改并申请验收。",
                        replied_at=replied, replied_by_id=head[0])
             self.event(replied, head, "supervision.replied", {
-                "notice": notice.id, "kind": "notice", "changes": {"status": ["issued", "replied"]},
+                "notice": notice.id, "kind": "letter", "changes": {"status": ["issued", "replied"]},
                 "late": reply_on > reply_deadline}, obj=obj())
 
         self.at(replied, reply)
