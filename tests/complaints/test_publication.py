@@ -304,5 +304,6 @@ def test_public_pages_take_a_fixed_number_of_queries(client, world, pub, django_
     batch_publish(actor=world.users.office, batch=second)
     with django_assert_max_num_queries(4):  # the ETag's two, the batch, its rows
         assert client.get(reverse("portal_batch", args=[batch.pk])).status_code == 200
-    with django_assert_max_num_queries(6):  # the ETag's two, counts, batches, the figures' two per inspection
+    # the ETag's two, counts, batches, the figures' three per inspection (per batch, the batches, per region)
+    with django_assert_max_num_queries(7):
         assert client.get(reverse("portal_complaints")).status_code == 200

@@ -14,11 +14,11 @@ from django.urls import reverse
 
 from zhenggai.complaints.models import HandoverBatch
 from zhenggai.complaints.publication import batch_publish
+from zhenggai.core.models import PublicDataVersion
 from zhenggai.evidence.services import evidence_delete, evidence_set_public
 from zhenggai.inspections.models import MeasureArea, Plan
 from zhenggai.portal import caching
 from zhenggai.portal.caching import data_fingerprint, public_data_changed
-from zhenggai.portal.models import PublicDataVersion
 from zhenggai.rectification import rounds
 from zhenggai.rectification import transitions as tr
 from zhenggai.rectification.models import Objection, Task

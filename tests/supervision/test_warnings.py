@@ -122,9 +122,9 @@ def test_daily_refresh_costs_a_fixed_number_of_queries(world, n):
         assert warnings_refresh_all(on=on) == 0
     assert len(unchanged) <= 8  # ids, one batch of tasks, milestones, reports, rounds, units, round reports
     # a change costs its own update and event (with the read-back of the task's recorded state for
-    # verify-audit), but no extra reads per task
+    # verify-audit), its warning step and the portal's data version bump, but no extra reads per task
     Task.objects.filter(pk__in=[t.pk for t in tasks]).update(warning=RED)
     with CaptureQueriesContext(connection) as changing:
         warnings_refresh_all(on=on)
     per_task = (len(changing) - len(unchanged)) / n
-    assert per_task <= 9
+    assert per_task <= 10

@@ -97,3 +97,19 @@ class WorkCalendar(models.Model):
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {'工作日' if self.is_workday else '休息日'} {self.name}".strip()
 
+
+class PublicDataVersion(models.Model):
+    """One slot of the public data's version counter. Every transaction that writes public data adds one
+    to a slot it can lock at once (`zhenggai.portal.caching.public_data_changed`, which reads it for the public portal's ETags); the version is the sum of all slots, so
+    it grows with every such commit whatever the order of the commits. Slots are added when all are locked
+    by transactions still running, and never removed."""
+
+    number = models.BigIntegerField(_("计数"), default=0)
+    changed_at = models.DateTimeField(_("最后变更时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("公开数据版本")
+        verbose_name_plural = _("公开数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.number}"

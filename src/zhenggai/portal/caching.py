@@ -129,7 +129,7 @@ _ready: set[str] = set()  # database aliases whose version table exists
 def _table_ready(using: str) -> bool:
     """False while the portal's migration has not run (data migrations of other apps save tracked
     models before it): there is no portal to keep fresh yet."""
-    from .models import PublicDataVersion
+    from zhenggai.core.models import PublicDataVersion
 
     if using not in _ready:
         if PublicDataVersion._meta.db_table not in connections[using].introspection.table_names():
@@ -139,7 +139,7 @@ def _table_ready(using: str) -> bool:
 
 
 def _bump(using: str) -> None:
-    from .models import PublicDataVersion
+    from zhenggai.core.models import PublicDataVersion
 
     if not _table_ready(using):
         return
@@ -226,7 +226,7 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 
 
 def _fingerprint_from_database() -> tuple[str, dt.datetime | None]:
-    from .models import PublicDataVersion
+    from zhenggai.core.models import PublicDataVersion
 
     global _reads
     with _reads_lock:

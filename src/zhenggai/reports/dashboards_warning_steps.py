@@ -41,8 +41,10 @@ VERBS = (*CREATED_VERBS, CHANGED_VERB)
 class WarningStep(models.Model):
     """One change of one task's warning level (or the level it was created with), from one event."""
 
-    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="+", verbose_name=_("操作记录"))
-    # no database constraint: a step must never make the write that records its event fail
+    # no database constraints: a step must never make the write that records its event fail, nor stand in the
+    # way of anything done to the log itself (a tampered log is verify-audit's to find, not a constraint's)
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, db_constraint=False, related_name="+",
+                                 verbose_name=_("操作记录"))
     task = models.ForeignKey("rectification.Task", on_delete=models.CASCADE, db_constraint=False, related_name="+",
                              verbose_name=_("整改任务"))
     day = models.DateField(_("日期"))
