@@ -36,7 +36,7 @@ from zhenggai.rectification.models import AcceptanceReview, Task
 from zhenggai.rectification.warnings import LABELS as WARNING_LABELS
 from zhenggai.rectification.workflow import TaskStatus
 
-from .dashboards_warning_steps import WarningStep
+from .dashboards_warning_steps import WarningStep, as_date
 
 RED, YELLOW, GREEN = "red", "yellow", "green"
 WARNING_COLORS = {RED: "#c62828", YELLOW: "#f9a825", GREEN: "#2e7d32"}
@@ -300,17 +300,6 @@ def _week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
-
-
 def warnings_over_time(user: Any, filters: DashboardFilters, *, on: dt.date | None = None,
                        weeks: int = WEEKS) -> Chart:
     """预警趋势: per week (Monday to Sunday, the last `weeks` weeks up to `on`), how many tasks turned red
@@ -333,7 +322,7 @@ def warnings_over_time(user: Any, filters: DashboardFilters, *, on: dt.date | No
             bucket[level] += n
 
     for step in steps:  # a creation has no level before: it only adds
-        day = _as_date(step["day"])
+        day = as_date(step["day"])
         if day is not None:
             add(deltas, day, step["after"], step["n"])
             add(deltas, day, step["before"], -step["n"])
@@ -414,7 +403,7 @@ def completion_against_schedule(user: Any, filters: DashboardFilters, *, on: dt.
         months = [0] * 13
         rows = qs.annotate(at=stamp).annotate(day=TruncDate("at")).order_by().values("day").annotate(n=Count("pk"))
         for row in rows:
-            day = _as_date(row["day"])
+            day = as_date(row["day"])
             if day is None or day.year > year:
                 continue
             months[1 if day.year < year else day.month] += row["n"]

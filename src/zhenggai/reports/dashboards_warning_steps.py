@@ -60,7 +60,8 @@ class WarningStep(models.Model):
         return f"{self.task_id} {self.day} {self.before or '—'}→{self.after}"
 
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A date from a date, a datetime or an ISO text (its first ten characters); None when unreadable."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -83,7 +84,7 @@ def _step(*, event_id: int, verb: str, object_id: str, created_at: dt.datetime, 
     if verb in CREATED_VERBS:
         return model(event_id=event_id, task_id=int(object_id), day=timezone.localtime(created_at).date(),
                            before="", after=_level(warning))
-    day = _as_date(on) if on is not None else None
+    day = as_date(on) if on is not None else None
     if day is None:
         return None
     return model(event_id=event_id, task_id=int(object_id), day=day, before=_level(before), after=_level(after))
