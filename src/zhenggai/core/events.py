@@ -59,6 +59,28 @@ def chain_key_for(obj: models.Model) -> str:
     return f"{obj._meta.model_name}:{obj.pk}"
 
 
+def _chained_event(*, chain: EventChain, actor: Any, actor_name: str, verb: str, obj: models.Model,
+                   payload: dict[str, Any]) -> Event:
+    """The next event of `chain` (unsaved, hashed); the chain's length and head move to it."""
+    event = Event(
+        chain=chain,
+        seq=chain.length + 1,
+        created_at=timezone.now(),
+        actor=actor,
+        actor_name=actor_name,
+        verb=verb,
+        object_type=obj._meta.model_name or "",
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:255],
+        data=json.loads(_canonical(payload)),
+        prev_hash=chain.head_hash,
+    )
+    event.hash = event_hash(event)
+    chain.length = event.seq
+    chain.head_hash = event.hash
+    return event
+
+
 def event_record(
     *,
     actor: Any,
@@ -84,23 +106,9 @@ def event_record(
             payload["state"] = state
         EventChain.objects.get_or_create(key=key)
         chain = EventChain.objects.select_for_update().get(key=key)
-        event = Event(
-            chain=chain,
-            seq=chain.length + 1,
-            created_at=timezone.now(),
-            actor=actor,
-            actor_name=actor.get_full_name() or actor.get_username(),
-            verb=verb,
-            object_type=obj._meta.model_name or "",
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:255],
-            data=json.loads(_canonical(payload)),
-            prev_hash=chain.head_hash,
-        )
-        event.hash = event_hash(event)
+        event = _chained_event(chain=chain, actor=actor, actor_name=actor.get_full_name() or actor.get_username(),
+                               verb=verb, obj=obj, payload=payload)
         event.save()
-        chain.length = event.seq
-        chain.head_hash = event.hash
         chain.save(update_fields=["length", "head_hash"])
     return event
 
@@ -141,23 +149,8 @@ def event_record_bulk(
                 payload = dict(data or {})
                 if state:
                     payload["state"] = state
-                event = Event(
-                    chain=chain,
-                    seq=chain.length + 1,
-                    created_at=timezone.now(),
-                    actor=actor,
-                    actor_name=actor_name,
-                    verb=verb,
-                    object_type=obj._meta.model_name or "",
-                    object_id=str(obj.pk),
-                    object_repr=str(obj)[:255],
-                    data=json.loads(_canonical(payload)),
-                    prev_hash=chain.head_hash,
-                )
-                event.hash = event_hash(event)
-                chain.length = event.seq
-                chain.head_hash = event.hash
-                events.append(event)
+                events.append(_chained_event(chain=chain, actor=actor, actor_name=actor_name, verb=verb, obj=obj,
+                                             payload=payload))
             # new chains are inserted with their final head (an update of each would cost more than the
             # events); a chain created meanwhile by another transaction makes this one fail (unique key)
             EventChain.objects.bulk_create(fresh)
