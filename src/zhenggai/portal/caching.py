@@ -158,15 +158,13 @@ def _bump(using: str) -> None:
 def public_data_changed(*, using: str = DEFAULT_DB_ALIAS) -> None:
     """Record that the current transaction changes public data (see the module): call it after every
     write that sends no model signal (`QuerySet.update()`, `bulk_update()`, raw SQL)."""
-    forget_fingerprint()
     connection = connections[using]
-    if not connection.in_atomic_block:
-        _bump(using)
-        return
-    if _bumped_already(using):
-        return
+    if connection.in_atomic_block and _bumped_already(using):
+        return  # one bump per transaction; its commit drops the cached fingerprint again
+    forget_fingerprint()
     _bump(using)
-    transaction.on_commit(_Bumped(_reads), using=using)
+    if connection.in_atomic_block:
+        transaction.on_commit(_Bumped(_reads), using=using)
 
 
 def _on_save_or_delete(sender: Any, using: str = DEFAULT_DB_ALIAS, raw: bool = False, **_: Any) -> None:

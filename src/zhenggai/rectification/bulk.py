@@ -14,6 +14,7 @@ from zhenggai.accounts.policies import CHANGE, CREATE, user_can
 from zhenggai.core.errors import PermissionDenied, ValidationFailed
 from zhenggai.core.events import event_record_bulk
 from zhenggai.inspections.models import Plan
+from zhenggai.portal.caching import public_data_changed
 
 from .models import Measure, Milestone, Task
 from .services import TASK_FIELDS, TaskData, _apply, _validate
@@ -64,11 +65,12 @@ def task_bulk_create(
     if not (user_can(actor, CREATE, Task) and user_can(actor, CHANGE, plan)):
         raise PermissionDenied()
     for data in items:
-        _validate(data, plan)
+        task_data_validate(plan=plan, data=data)
     created: list[Task] = []
     with transaction.atomic():
         for start in range(0, len(items), batch_size):
             created += _create_batch(actor=actor, plan=plan, items=items[start:start + batch_size], verb=verb)
+        public_data_changed()  # bulk inserts send no signal: the portal's fingerprint must still move
     return created
 
 
